@@ -1,0 +1,219 @@
+"""The command line. Exit codes: 0 clean, 1 findings at or above `fail-on`, 2 usage or internal error.
+
+Heavy modules (the engine, rules, rich, reporters) are imported inside the commands that need them, so
+that `envdoctor --version` and a small pre-commit run start fast.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from typing import Any, NoReturn
+
+import click
+
+from envdoctor import __version__
+
+EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
+ROOT_MARKERS = ("envdoctor.toml", ".envdoctor.toml", ".git")
+
+
+def fail(message: str) -> NoReturn:
+    """One clear line on stderr, exit code 2."""
+    from envdoctor.report.escape import safe
+
+    click.echo(f"envdoctor: error: {safe(message)}", err=True)
+    sys.exit(EXIT_ERROR)
+
+
+def find_root(start: Path) -> Path:
+    """The nearest folder at or above `start` with an envdoctor config or a `.git`; else `start` itself."""
+    start = start.resolve()
+    folder = start if start.is_dir() else start.parent
+    for candidate in (folder, *folder.parents):
+        if any((candidate / marker).exists() for marker in ROOT_MARKERS):
+            return candidate
+        pyproject = candidate / "pyproject.toml"
+        if pyproject.is_file():
+            try:
+                if b"[tool.envdoctor" in pyproject.read_bytes()[: 1 << 20]:
+                    return candidate
+            except OSError:
+                pass
+    return folder
+
+
+def _csv(values: tuple[str, ...]) -> tuple[str, ...] | None:
+    """Repeated and comma-separated flag values; None when the flag was not given."""
+    if not values:
+        return None
+    return tuple(part.strip() for value in values for part in value.split(",") if part.strip())
+
+
+def use_color(stream: Any, setting: str) -> bool:
+    if setting != "auto":
+        return setting == "always"
+    if os.environ.get("NO_COLOR"):
+        return False
+    if os.environ.get("FORCE_COLOR"):
+        return True
+    return bool(getattr(stream, "isatty", lambda: False)())
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, "--version", prog_name="envdoctor", message="%(prog)s %(version)s")
+def cli() -> None:
+    """envdoctor: environment hygiene for Python projects (lockfiles, Dockerfiles, environments, CI)."""
+
+
+FORMAT_CHOICES = ["text", "concise", "json"]
+
+
+@cli.command()
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@click.option("--format", "output_format", type=click.Choice(FORMAT_CHOICES), default="text", show_default=True,
+              help="Output format.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="Write the report to FILE.")
+@click.option("--select", multiple=True, help="Rules to run (codes, prefixes such as ED1, names); replaces the configured set.")
+@click.option("--extend-select", multiple=True, help="Rules to run in addition.")
+@click.option("--ignore", multiple=True, help="Rules not to run.")
+@click.option("--fail-on", type=click.Choice(["error", "warning", "info"]), help="Lowest severity that makes the exit code 1 [default: warning].")
+@click.option("--exit-zero", is_flag=True, help="Exit 0 even when there are findings.")
+@click.option("--statistics", is_flag=True, help="Count findings per rule.")
+@click.option("--config", "config_file", type=click.Path(dir_okay=False, path_type=Path), help="Use this config file.")
+@click.option("--color", type=click.Choice(["auto", "always", "never"]), default="auto", show_default=True)
+@click.option("-q", "--quiet", is_flag=True, help="Print nothing; only the exit code tells.")
+@click.option("-v", "--verbose", is_flag=True, help="Also print notes: files skipped and why.")
+@click.option("--debug", is_flag=True, help="Show tracebacks of internal errors.")
+def check(paths: tuple[Path, ...], output_format: str, output: Path | None, select: tuple[str, ...],
+          extend_select: tuple[str, ...], ignore: tuple[str, ...], fail_on: str | None, exit_zero: bool,
+          statistics: bool, config_file: Path | None, color: str, quiet: bool, verbose: bool, debug: bool) -> None:
+    """Check the repository at PATHS (default: the current folder) and report each problem found."""
+    try:
+        code = _check(paths, output_format, output, select, extend_select, ignore, fail_on, exit_zero,
+                      statistics, config_file, color, quiet, verbose, debug)
+    except (KeyboardInterrupt, SystemExit):
+        raise
+    except Exception as exc:  # the last line of defence: one line, exit 2, traceback only with --debug
+        if debug:
+            raise
+        fail(f"internal error: {type(exc).__name__}: {exc} (run with --debug for the traceback)")
+    sys.exit(code)
+
+
+def _check(paths, output_format, output, select, extend_select, ignore, fail_on, exit_zero, statistics,
+           config_file, color, quiet, verbose, debug) -> int:
+    from envdoctor.config import ConfigError, load_config, with_overrides
+    from envdoctor.engine import scan
+    from envdoctor.findings import Severity
+    from envdoctor.registry import RegistryError, load_rules
+    from envdoctor.report import Report, renderer
+
+    targets = [p for p in paths] or [Path(".")]
+    for target in targets:
+        if not os.path.lexists(target):
+            fail(f"path does not exist: {target}")
+    root = find_root(targets[0])
+    resolved = [t.resolve() for t in targets]
+    for target, full in zip(targets, resolved):
+        if full != root and root not in full.parents:
+            fail(f"path {target} is outside the project root {root}")
+    try:
+        config = load_config(root, config_file)
+        # As in ruff: --select starts the selection afresh (the configured select and ignore no longer
+        # apply); --extend-select and --ignore add to what is configured.
+        cli_select, cli_ignore = _csv(select), _csv(ignore) or ()
+        config = with_overrides(
+            config,
+            select=cli_select,
+            extend_select=(config.extend_select + _csv(extend_select)) if extend_select else None,
+            ignore=cli_ignore if cli_select else config.ignore + cli_ignore,
+            fail_on=Severity.parse(fail_on) if fail_on else None,
+        )
+        registry = load_rules()
+        result = scan(root, config, registry, resolved, debug=debug)
+    except (ConfigError, RegistryError) as exc:
+        fail(str(exc))
+
+    stream = sys.stdout
+    handle = None
+    if output is not None:
+        try:
+            handle = open(output, "w", encoding="utf-8", newline="\n")
+        except OSError as exc:
+            fail(f"cannot write {output}: {exc.strerror or exc}")
+        stream = handle
+    report = Report(
+        findings=result.findings, rules=result.rules, registry=registry, files_read=result.files_read,
+        fail_on=config.fail_on, color=use_color(stream, color) and output_format == "text",
+        statistics=statistics, verbose=verbose, notes=result.notes, errors=result.internal_errors,
+    )
+    try:
+        if not quiet:
+            renderer(output_format)(report, stream)
+    finally:
+        if handle is not None:
+            handle.close()
+    for error in result.internal_errors:
+        click.echo(f"envdoctor: error: {error}", err=True)
+    if result.internal_errors:
+        return EXIT_ERROR
+    if report.failing and not exit_zero:
+        return EXIT_FINDINGS
+    return EXIT_CLEAN
+
+
+@cli.command("rules")
+@click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text", show_default=True)
+def list_rules(output_format: str) -> None:
+    """List every rule: code, name, default severity, and whether it runs by default."""
+    from envdoctor.registry import RegistryError, load_rules
+
+    try:
+        registry = load_rules()
+    except RegistryError as exc:
+        fail(str(exc))
+    if output_format == "json":
+        import json
+
+        rows = [{"code": r.code, "name": r.name, "severity": r.severity.label, "target": r.target,
+                 "default": r.default_enabled, "summary": _summary(r)} for r in registry]
+        click.echo(json.dumps(rows, indent=2))
+        return
+    for rule in registry:
+        default = "yes" if rule.default_enabled else "no"
+        click.echo(f"{rule.code}  {rule.name:<32} {rule.severity.label:<8} default={default:<4} {_summary(rule)}")
+
+
+def _summary(rule: Any) -> str:
+    from envdoctor.catalog import page_for
+
+    page = page_for(rule.code)
+    return rule.summary or (page.summary if page else "")
+
+
+@cli.command()
+@click.argument("rule")
+def explain(rule: str) -> None:
+    """Print the catalog page of RULE (a code such as ED101, or a name such as base-image-latest)."""
+    from envdoctor.catalog import page_for
+    from envdoctor.registry import RegistryError, load_rules
+
+    try:
+        found = load_rules().lookup(rule)
+    except RegistryError as exc:
+        fail(str(exc))
+    if found is None:
+        fail(f"unknown rule '{rule}' (see `envdoctor rules`)")
+    page = page_for(found.code)
+    text = page.body if page else (found.documentation or f"# {found.code} {found.name}\n\n{found.summary}\n")
+    click.echo(text.rstrip("\n"))
+
+
+def main() -> None:
+    cli(prog_name="envdoctor")
+
+
+if __name__ == "__main__":
+    main()

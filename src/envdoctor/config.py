@@ -1,0 +1,161 @@
+"""Configuration: read once from `[tool.envdoctor]`, `envdoctor.toml` or `.envdoctor.toml`, merged with CLI
+flags, and handed on as frozen plain data. Nothing downstream reads flags or files again."""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any, Mapping
+
+from envdoctor.findings import Severity
+
+CONFIG_FILES = ("envdoctor.toml", ".envdoctor.toml", "pyproject.toml")
+
+
+class ConfigError(Exception):
+    """A configuration problem the user must fix: reported as one line, exit code 2."""
+
+
+@dataclass(frozen=True)
+class DockerOptions:
+    # Image names (fnmatch globs, e.g. "registry.internal:5000/*") never flagged by the base-image rules.
+    allowed_images: tuple[str, ...] = ()
+    # The build stage that is shipped (`docker build --target`); default: the last stage.
+    target: str | None = None
+
+
+@dataclass(frozen=True)
+class Config:
+    select: tuple[str, ...] | None = None  # None: the rules enabled by default
+    extend_select: tuple[str, ...] = ()
+    ignore: tuple[str, ...] = ()
+    per_file_ignores: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    exclude: tuple[str, ...] = ()
+    extend_exclude: tuple[str, ...] = ()
+    severity: tuple[tuple[str, Severity], ...] = ()
+    fail_on: Severity = Severity.WARNING
+    docker: DockerOptions = field(default_factory=DockerOptions)
+    # Free-form tables for third-party rule packs: [tool.envdoctor.plugins.<name>].
+    plugins: Mapping[str, Any] = field(default_factory=dict)
+    source: Path | None = None  # the file this came from, for messages
+
+
+def load_toml(path: Path) -> dict[str, Any]:
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:  # pragma: no cover - exercised on 3.10 only
+        import tomli as tomllib
+    with open(path, "rb") as handle:
+        return tomllib.load(handle)
+
+
+def find_config_file(root: Path) -> Path | None:
+    """The config file of `root`: envdoctor.toml, then .envdoctor.toml, then a pyproject.toml with
+    a [tool.envdoctor] table."""
+    for name in CONFIG_FILES:
+        candidate = root / name
+        if not candidate.is_file():
+            continue
+        if name != "pyproject.toml":
+            return candidate
+        try:
+            if "envdoctor" in load_toml(candidate).get("tool", {}):
+                return candidate
+        except (OSError, ValueError):
+            return None  # a broken pyproject is the scan's ED001, not a config error
+    return None
+
+
+def load_config(root: Path, explicit: Path | None = None) -> Config:
+    path = explicit if explicit is not None else find_config_file(root)
+    if path is None:
+        return Config()
+    try:
+        data = load_toml(path)
+    except OSError as exc:
+        raise ConfigError(f"cannot read config file {path}: {exc.strerror or exc}") from None
+    except ValueError as exc:
+        raise ConfigError(f"invalid TOML in config file {path}: {exc}") from None
+    if path.name == "pyproject.toml" or "tool" in data:
+        table = data.get("tool", {}).get("envdoctor", {})
+        prefix = "tool.envdoctor"
+    else:
+        table, prefix = data, ""
+    return parse_table(table, prefix=prefix, source=path)
+
+
+def _where(prefix: str, key: str) -> str:
+    return f"{prefix}.{key}" if prefix else key
+
+
+def _str_list(value: Any, key: str) -> tuple[str, ...]:
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise ConfigError(f"'{key}' must be a list of strings")
+    return tuple(v.strip() for v in value)
+
+
+def _severity(value: Any, key: str) -> Severity:
+    if not isinstance(value, str):
+        raise ConfigError(f"'{key}' must be one of error, warning, info")
+    try:
+        return Severity.parse(value)
+    except ValueError as exc:
+        raise ConfigError(f"'{key}': {exc}") from None
+
+
+def parse_table(table: Mapping[str, Any], *, prefix: str = "", source: Path | None = None) -> Config:
+    """Turn a config table into a Config, rejecting unknown keys with their full name."""
+    if not isinstance(table, Mapping):
+        raise ConfigError(f"'{prefix or 'config'}' must be a table")
+    values: dict[str, Any] = {"source": source}
+    for key, value in table.items():
+        where = _where(prefix, key)
+        if key in ("select", "extend-select", "ignore", "exclude", "extend-exclude"):
+            values[key.replace("-", "_")] = _str_list(value, where)
+        elif key == "per-file-ignores":
+            if not isinstance(value, Mapping):
+                raise ConfigError(f"'{where}' must be a table of glob = [codes]")
+            values["per_file_ignores"] = tuple(
+                (glob, _str_list(codes, f"{where}.{glob}")) for glob, codes in value.items()
+            )
+        elif key == "severity":
+            if not isinstance(value, Mapping):
+                raise ConfigError(f"'{where}' must be a table of CODE = \"error|warning|info\"")
+            values["severity"] = tuple((sel, _severity(sev, f"{where}.{sel}")) for sel, sev in value.items())
+        elif key == "fail-on":
+            values["fail_on"] = _severity(value, where)
+        elif key == "docker":
+            values["docker"] = _docker_options(value, where)
+        elif key == "plugins":
+            if not isinstance(value, Mapping):
+                raise ConfigError(f"'{where}' must be a table")
+            values["plugins"] = dict(value)
+        else:
+            raise ConfigError(f"unknown configuration key '{where}'" + (f" in {source}" if source else ""))
+    return Config(**values)
+
+
+def _docker_options(value: Any, where: str) -> DockerOptions:
+    if not isinstance(value, Mapping):
+        raise ConfigError(f"'{where}' must be a table")
+    known = {f.name.replace("_", "-") for f in fields(DockerOptions)}
+    options: dict[str, Any] = {}
+    for key, item in value.items():
+        if key not in known:
+            raise ConfigError(f"unknown configuration key '{where}.{key}'")
+        if key == "allowed-images":
+            options["allowed_images"] = _str_list(item, f"{where}.{key}")
+        elif key == "target":
+            if not isinstance(item, str):
+                raise ConfigError(f"'{where}.{key}' must be a string")
+            options["target"] = item.lower()
+    return DockerOptions(**options)
+
+
+def with_overrides(config: Config, **overrides: Any) -> Config:
+    """CLI flags win over the file; a None override means 'not given'."""
+    given = {k: v for k, v in overrides.items() if v is not None}
+    return replace(config, **given)

@@ -1,0 +1,145 @@
+"""Git facts about the scanned tree, asked once per scan and safely.
+
+Safety: a repository's own configuration can name commands that git runs (core.fsmonitor, filter drivers
+run by `git status`, external diff and textconv drivers, hooks). envdoctor therefore only runs git
+plumbing that never reads file content through such drivers (`ls-files`, `check-ignore`, `diff --cached
+--name-only`, `rev-parse`), overrides every command-valued setting on the command line, and compares
+working-tree content with the index itself (hashing blobs in Python) instead of asking `git status`.
+
+Without git, outside a repository, or when git refuses the repository (dubious ownership), `GitFacts`
+says `available = False` with the reason, and rules that need git say nothing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import subprocess
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+
+from envdoctor.files import SourceError, read_bytes
+
+# `-c` settings that neutralise every command a repository's config could make these git calls run.
+SAFE_OPTIONS = (
+    "-c", "core.fsmonitor=false",
+    "-c", "core.hooksPath=/dev/null",
+    "-c", "core.pager=cat",
+    "-c", "diff.external=",
+    "-c", "core.untrackedCache=false",
+    "-c", "protocol.allow=never",
+)
+TIMEOUT_SECONDS = 30
+
+
+def _environment() -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("GIT_")}
+    env.update({
+        "GIT_OPTIONAL_LOCKS": "0",  # never write the index (no refresh)
+        "GIT_TERMINAL_PROMPT": "0",
+        "GIT_CONFIG_NOSYSTEM": "1",
+        "LC_ALL": "C",
+    })
+    return env
+
+
+class GitError(Exception):
+    pass
+
+
+def run_git(root: Path, *args: str, stdin: bytes | None = None) -> bytes:
+    git = shutil.which("git")
+    if git is None:
+        raise GitError("git is not installed")
+    try:
+        proc = subprocess.run([git, *SAFE_OPTIONS, "-C", str(root), *args], input=stdin, capture_output=True,
+                              env=_environment(), timeout=TIMEOUT_SECONDS, check=False)
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        raise GitError(f"git failed: {exc}") from None
+    if proc.returncode not in (0, 1):  # check-ignore exits 1 for "nothing ignored"
+        message = proc.stderr.decode("utf-8", "replace").strip().splitlines()
+        raise GitError(message[0] if message else f"git exited {proc.returncode}")
+    return proc.stdout
+
+
+def blob_id(data: bytes) -> str:
+    """The id git gives a blob of this content (SHA-1 repositories)."""
+    return hashlib.sha1(b"blob %d\0" % len(data) + data).hexdigest()
+
+
+@dataclass
+class GitFacts:
+    root: Path
+    available: bool = False
+    reason: str | None = None
+    index: dict[str, str] = field(default_factory=dict)  # tracked path (relative to root) -> blob id
+
+    @classmethod
+    def read(cls, root: Path) -> GitFacts:
+        facts = cls(root)
+        try:
+            inside = run_git(root, "rev-parse", "--is-inside-work-tree").strip()
+            if inside != b"true":
+                facts.reason = "not inside a git work tree"
+                return facts
+            listing = run_git(root, "ls-files", "-s", "-z", "--", ".")
+        except GitError as exc:
+            facts.reason = str(exc)
+            return facts
+        for record in listing.split(b"\0"):
+            if not record:
+                continue
+            meta, _, path = record.partition(b"\t")
+            parts = meta.split()
+            if len(parts) >= 2:
+                facts.index[path.decode("utf-8", "surrogateescape")] = parts[1].decode()
+        facts.available = True
+        return facts
+
+    def tracked(self, rel: str) -> bool:
+        return rel in self.index
+
+    def tracked_under(self, folder: str) -> list[str]:
+        prefix = folder.rstrip("/") + "/"
+        return [p for p in self.index if p.startswith(prefix)]
+
+    def ignored(self, paths: list[str]) -> set[str]:
+        """Which of these (untracked) paths git ignores (.gitignore, .git/info/exclude, core.excludesFile)."""
+        if not self.available or not paths:
+            return set()
+        try:
+            out = run_git(self.root, "check-ignore", "-z", "--stdin", stdin="\0".join(paths).encode() + b"\0")
+        except GitError:
+            return set()
+        return {p.decode("utf-8", "surrogateescape") for p in out.split(b"\0") if p}
+
+    @cached_property
+    def staged(self) -> set[str]:
+        """Paths whose staged content differs from HEAD (what a pre-commit run commits)."""
+        if not self.available:
+            return set()
+        try:
+            out = run_git(self.root, "diff", "--cached", "--name-only", "--no-ext-diff", "--no-textconv",
+                          "--relative", "-z")
+        except GitError:
+            return set()
+        return {p.decode("utf-8", "surrogateescape") for p in out.split(b"\0") if p}
+
+    def modified(self, rel: str) -> bool | None:
+        """Whether the working-tree file differs from its index entry (None if untracked or unreadable).
+
+        Hashes the bytes as they are: with eol conversion or filters configured for the file, git may
+        consider it unchanged while this says changed, so callers treat True as "probably".
+        """
+        blob = self.index.get(rel)
+        if blob is None:
+            return None
+        try:
+            data = read_bytes(self.root / rel)
+        except SourceError:
+            return None
+        if len(blob) != 40:  # SHA-256 repositories: not compared
+            return None
+        return blob_id(data) != blob

@@ -1,0 +1,279 @@
+"""The Project: the scanned repository, which answers questions about it.
+
+It walks the tree once (skipping VCS folders, virtual environments, caches and build output, never
+following a link out of the root), remembers the files of the kinds envdoctor reads, and parses each file
+on first use only, caching the result. A file that cannot be read or parsed becomes one ED001 finding and
+is then absent from every answer. No rule opens a file itself.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path, PurePosixPath
+from typing import Any, Callable, Iterator
+
+from envdoctor.config import Config
+from envdoctor.files import FILE_ONLY_NAMES, SourceError, file_kind, read_text, split_lines
+from envdoctor.findings import Finding
+from envdoctor.git import GitFacts
+from envdoctor.suppressions import SuppressionIndex, parse_suppressions
+
+# Folders never descended into (ruff's defaults, plus Python tooling caches). `exclude` replaces this
+# list, `extend-exclude` adds to it; `.git` is skipped whatever the configuration says.
+DEFAULT_EXCLUDE = (
+    ".bzr", ".direnv", ".eggs", ".hg", ".mypy_cache", ".nox", ".pants.d", ".pytype", ".ruff_cache",
+    ".svn", ".tox", ".venv", "__pypackages__", "__pycache__", "_build", "buck-out", "build", "dist",
+    "node_modules", "site-packages", "venv", ".pytest_cache", ".hypothesis", "*.egg-info",
+)
+
+
+@dataclass(frozen=True)
+class Item:
+    """One thing a rule inspects: its path (relative, `/`-separated; None for the repository) and its view."""
+
+    path: str | None
+    view: Any
+
+
+def compile_glob(pattern: str) -> re.Pattern[str]:
+    """A path glob as a regex over `/`-separated relative paths.
+
+    `*` and `?` stay within one path segment, `**` spans segments. A pattern without `/` matches a file or
+    folder of that name anywhere; one with `/` is anchored at the root. A match on a folder covers all below.
+    """
+    pattern = pattern.strip().rstrip("/")
+    anchored = "/" in pattern
+    pattern = pattern.lstrip("/")
+    out, i = [], 0
+    while i < len(pattern):
+        if pattern.startswith("**/", i):
+            out.append("(?:.*/)?")
+            i += 3
+        elif pattern.startswith("**", i):
+            out.append(".*")
+            i += 2
+        elif pattern[i] == "*":
+            out.append("[^/]*")
+            i += 1
+        elif pattern[i] == "?":
+            out.append("[^/]")
+            i += 1
+        else:
+            out.append(re.escape(pattern[i]))
+            i += 1
+    body = "".join(out)
+    prefix = "" if anchored else "(?:.*/)?"
+    return re.compile(f"^{prefix}{body}(?:/.*)?$")
+
+
+class Project:
+    def __init__(self, root: Path, config: Config, scan_paths: list[Path] | None = None) -> None:
+        self.root = root.resolve()
+        self.config = config
+        self.scan_paths = [p.resolve() for p in scan_paths] if scan_paths else [self.root]
+        excludes = config.exclude if config.exclude else DEFAULT_EXCLUDE
+        self._exclude = [compile_glob(g) for g in (*excludes, *config.extend_exclude)]
+        self.problems: list[Finding] = []  # ED001 findings: files that could not be read or parsed
+        self.notes: list[str] = []  # shown with --verbose
+        self.suppressions: dict[str, SuppressionIndex] = {}
+        self._parsed: dict[tuple[str, str], Any] = {}
+        self._failed: set[str] = set()
+
+    # --- discovery ----------------------------------------------------------------------------------
+
+    def relative(self, path: Path) -> str:
+        return PurePosixPath(path.relative_to(self.root)).as_posix() if path != self.root else "."
+
+    def excluded(self, rel: str) -> bool:
+        return any(p.match(rel) for p in self._exclude)
+
+    @cached_property
+    def _walk(self) -> tuple[dict[str, list[str]], list[str]]:
+        files: dict[str, list[str]] = {}
+        environments: list[str] = []
+        for start in self.scan_paths:
+            if start.is_file():
+                rel = self.relative(start)
+                kind = file_kind(start.name)
+                if kind:
+                    files.setdefault(kind, []).append(rel)
+                continue
+            self._walk_dir(start, files, environments)
+        for paths in files.values():
+            paths.sort()
+        environments.sort()
+        return files, environments
+
+    def _walk_dir(self, start: Path, files: dict[str, list[str]], environments: list[str]) -> None:
+        stack = [start]
+        while stack:
+            folder = stack.pop()
+            rel_folder = self.relative(folder)
+            try:
+                entries = list(os.scandir(folder))
+            except OSError as exc:
+                reason = "permission denied" if isinstance(exc, PermissionError) else (exc.strerror or str(exc))
+                self.problem(rel_folder, f"Folder cannot be listed: {reason}; it was not scanned.")
+                continue
+            names = {e.name for e in entries}
+            if folder != self.root and _is_environment(names):
+                environments.append(rel_folder)  # the environment rules read it; nothing below is scanned
+                continue
+            for entry in entries:
+                rel = entry.name if rel_folder == "." else f"{rel_folder}/{entry.name}"
+                if entry.name == ".git":
+                    continue
+                if self.excluded(rel):
+                    # `.venv` and `venv` are excluded by default, but the environment rules need to know
+                    # they are there: look inside (one listing), never below.
+                    if entry.is_dir(follow_symlinks=False) and _looks_like_environment(entry.path):
+                        environments.append(rel)
+                    continue
+                try:
+                    if entry.is_symlink():
+                        self._link(entry, rel, files)
+                    elif entry.is_dir():
+                        if entry.name in FILE_ONLY_NAMES:
+                            self.problem(rel, "This is a directory, but the name is that of a file; it was not read.")
+                        stack.append(Path(entry.path))
+                    else:
+                        kind = file_kind(entry.name)
+                        if kind:
+                            files.setdefault(kind, []).append(rel)
+                except OSError as exc:
+                    self.notes.append(f"{rel}: skipped ({exc.strerror or exc})")
+
+    def _link(self, entry: os.DirEntry[str], rel: str, files: dict[str, list[str]]) -> None:
+        """Links to folders are never followed (no loops, no escape); links to files only inside the root."""
+        kind = file_kind(entry.name)
+        if kind is None:
+            return
+        try:
+            target = Path(entry.path).resolve(strict=True)
+        except (OSError, RuntimeError):
+            self.problem(rel, "This link is dangling or loops; it was not read.")
+            return
+        if target != self.root and self.root not in target.parents:
+            self.notes.append(f"{rel}: skipped, a link pointing outside the scanned root")
+        elif target.is_dir():
+            self.notes.append(f"{rel}: skipped, a link to a folder")
+        else:
+            files.setdefault(kind, []).append(rel)
+
+    @cached_property
+    def git(self) -> GitFacts:
+        """Tracked, ignored and changed files, asked of git once per scan (see git.py for the safety)."""
+        facts = GitFacts.read(self.root)
+        if not facts.available:
+            self.notes.append(f"git facts unavailable ({facts.reason}): rules that need git were silent")
+        return facts
+
+    def files(self, kind: str) -> list[str]:
+        """Relative paths of the discovered files of a kind, sorted."""
+        return self._walk[0].get(kind, [])
+
+    @property
+    def environments(self) -> list[str]:
+        """Folders holding a virtual environment (pyvenv.cfg) or a conda prefix (conda-meta/)."""
+        return self._walk[1]
+
+    # --- reading and parsing ------------------------------------------------------------------------
+
+    def problem(self, rel: str, message: str, line: int = 1, column: int = 1) -> None:
+        from envdoctor.rules.meta import UnparsableFile
+
+        self.problems.append(Finding(UnparsableFile.code, UnparsableFile.name, UnparsableFile.severity,
+                                     message, rel, line, column, fix_hint=UnparsableFile.fix_hint))
+        self._failed.add(rel)
+
+    def text(self, rel: str) -> str | None:
+        """The text of a file, with its suppression comments indexed; None (and an ED001) if unreadable."""
+        if rel in self._failed:
+            return None
+        try:
+            text = read_text(self.root / rel)
+        except SourceError as exc:
+            self.problem(rel, f"File {exc}.")
+            return None
+        if rel not in self.suppressions:
+            self.suppressions[rel] = parse_suppressions(split_lines(text))
+        return text
+
+    def parsed(self, kind: str, rel: str, parser: Callable[[str, str], Any]) -> Any | None:
+        """`parser(text, rel)` applied once per file; a SourceError from it becomes an ED001 finding."""
+        key = (kind, rel)
+        if key not in self._parsed:
+            text = self.text(rel)
+            result = None
+            if text is not None:
+                try:
+                    result = parser(text, rel)
+                except SourceError as exc:
+                    line, column = getattr(exc, "position", (1, 1))
+                    self.problem(rel, f"File {exc}.", line, column)
+            self._parsed[key] = result
+        return self._parsed[key]
+
+    # --- targets: what rules inspect ----------------------------------------------------------------
+
+    def items(self, target: str) -> Iterator[Item]:
+        provider = TARGETS.get(target)
+        if provider is None:
+            raise KeyError(target)
+        yield from provider(self)
+
+
+def _is_environment(names: set[str]) -> bool:
+    return "pyvenv.cfg" in names or "conda-meta" in names
+
+
+def _looks_like_environment(path: str) -> bool:
+    try:
+        return _is_environment({e.name for e in os.scandir(path)})
+    except OSError:
+        return False
+
+
+def _dockerfiles(project: Project) -> Iterator[Item]:
+    from envdoctor.sources.dockerfile import parse_dockerfile
+
+    for rel in project.files("dockerfile"):
+        view = project.parsed("dockerfile", rel, lambda text, _rel: parse_dockerfile(text))
+        if view is not None:
+            # A suppression above a multi-line instruction covers every line of it.
+            project.suppressions[rel].extend_over((i.start_line, i.end_line) for i in view.instructions)
+            yield Item(rel, view)
+
+
+def _pyprojects(project: Project) -> Iterator[Item]:
+    from envdoctor.sources.pyproject import parse_pyproject
+
+    for rel in project.files("pyproject"):
+        view = project.parsed("pyproject", rel, parse_pyproject)
+        if view is not None:
+            yield Item(rel, view)
+
+
+def _requirements(project: Project) -> Iterator[Item]:
+    from envdoctor.sources.requirements import parse_requirements
+
+    for rel in project.files("requirements"):
+        view = project.parsed("requirements", rel, parse_requirements)
+        if view is not None:
+            yield Item(rel, view)
+
+
+def _repository(project: Project) -> Iterator[Item]:
+    yield Item(None, project)
+
+
+# Target name -> the items of that target. Rules name their target; plugins may use any of these.
+TARGETS: dict[str, Callable[[Project], Iterator[Item]]] = {
+    "dockerfile": _dockerfiles,
+    "pyproject": _pyprojects,
+    "requirements": _requirements,
+    "repository": _repository,
+}

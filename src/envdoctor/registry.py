@@ -1,0 +1,152 @@
+"""The rule API and the registry of built-in and plugin rules.
+
+A rule is a small class: it declares its code, name, default severity and the target it inspects, and
+its `check` yields `Hit`s. It never prints, exits, or decides whether it is selected or suppressed: the
+engine does that. Built-in rules and third-party rule packs load the same way: through the entry-point
+group `envdoctor.rules` (envdoctor registers its own modules there in pyproject.toml).
+"""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+import re
+from dataclasses import dataclass
+from types import ModuleType
+from typing import TYPE_CHECKING, Any, ClassVar, Iterable, Iterator
+
+from envdoctor.findings import Hit, Severity
+
+if TYPE_CHECKING:
+    from envdoctor.config import Config
+    from envdoctor.project import Project
+
+ENTRY_POINT_GROUP = "envdoctor.rules"
+BUILTIN_MODULES = (
+    "envdoctor.rules.meta",
+    "envdoctor.rules.docker",
+)
+CODE_RE = re.compile(r"^[A-Z]{1,4}[0-9]{3}$")
+NAME_RE = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$")
+
+
+@dataclass(frozen=True)
+class Context:
+    """What a rule may consult besides the item it was given."""
+
+    project: Project
+    config: Config
+
+
+class Rule:
+    """Base class of every rule. Subclasses set the class attributes and implement `check`.
+
+    `target` names what the rule inspects; the engine calls `check(item, context)` once per item of that
+    target (see `Project.items`): "dockerfile" (a parsed Dockerfile), "pyproject" (a parsed pyproject),
+    or "repository" (the Project itself, once per scan).
+    """
+
+    code: ClassVar[str]
+    name: ClassVar[str]
+    severity: ClassVar[Severity]
+    target: ClassVar[str]
+    summary: ClassVar[str] = ""  # one line, shown by `envdoctor rules`
+    fix_hint: ClassVar[str | None] = None  # default hint for this rule's findings
+    default_enabled: ClassVar[bool] = True
+    # Markdown page for rules outside the built-in catalog (plugins); built-ins use rules/<code>-<name>.md.
+    documentation: ClassVar[str | None] = None
+
+    def check(self, item: Any, context: Context) -> Iterable[Hit]:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+
+class RegistryError(Exception):
+    """A rule pack is broken (bad code, clashing code or name): an internal error, exit code 2."""
+
+
+def _rules_in(obj: Any) -> Iterator[type[Rule]]:
+    """Rule classes provided by an entry point's object: a Rule class, a module, or an iterable of classes."""
+    if inspect.isclass(obj) and issubclass(obj, Rule):
+        yield obj
+    elif isinstance(obj, ModuleType):
+        for value in vars(obj).values():
+            if inspect.isclass(value) and issubclass(value, Rule) and value.__module__ == obj.__name__:
+                if getattr(value, "code", None):
+                    yield value
+    elif isinstance(obj, Iterable):
+        for item in obj:
+            yield from _rules_in(item)
+    else:
+        raise RegistryError(f"entry point object {obj!r} provides no envdoctor rules")
+
+
+class Registry:
+    """Every known rule, by code and by name."""
+
+    def __init__(self, rules: Iterable[Rule] = ()) -> None:
+        self.by_code: dict[str, Rule] = {}
+        self.by_name: dict[str, Rule] = {}
+        for rule in rules:
+            self.add(rule)
+
+    def add(self, rule: Rule) -> None:
+        for attr in ("code", "name", "severity", "target"):
+            if not hasattr(rule, attr):
+                raise RegistryError(f"rule {type(rule).__name__} has no '{attr}'")
+        if not CODE_RE.match(rule.code):
+            raise RegistryError(f"rule code {rule.code!r} is not 1-4 capital letters and 3 digits")
+        if not NAME_RE.match(rule.name):
+            raise RegistryError(f"rule name {rule.name!r} is not kebab-case")
+        if rule.code in self.by_code or rule.name in self.by_name:
+            raise RegistryError(f"rule {rule.code} {rule.name} is defined twice")
+        self.by_code[rule.code] = rule
+        self.by_name[rule.name] = rule
+
+    def __iter__(self) -> Iterator[Rule]:
+        return iter(sorted(self.by_code.values(), key=lambda r: r.code))
+
+    def __len__(self) -> int:
+        return len(self.by_code)
+
+    def lookup(self, code_or_name: str) -> Rule | None:
+        return self.by_code.get(code_or_name.upper()) or self.by_name.get(code_or_name.lower())
+
+    def matching(self, selector: str) -> list[Rule]:
+        """Rules a selector names: 'ALL', a code, a code prefix ('ED1'), or a rule name."""
+        selector = selector.strip()
+        if selector.upper() == "ALL":
+            return list(self)
+        rule = self.lookup(selector)
+        if rule is not None:
+            return [rule]
+        prefix = selector.upper()
+        if re.fullmatch(r"[A-Z]{1,4}[0-9]{0,2}", prefix):
+            return [r for r in self if r.code.startswith(prefix)]
+        return []
+
+
+def load_rules(*, plugins: bool = True) -> Registry:
+    """Every rule pack registered under the `envdoctor.rules` entry-point group, envdoctor's own included.
+
+    Run from a source tree that is not installed, envdoctor's own entry points are missing: then the
+    built-in modules are loaded directly, so the result is the same. `plugins=False` loads only those.
+    """
+    registry = Registry()
+    loaded: set[str] = set()
+    if plugins:
+        from importlib.metadata import entry_points
+
+        for entry_point in entry_points(group=ENTRY_POINT_GROUP):
+            try:
+                provided = entry_point.load()
+            except Exception as exc:  # a broken plugin must not look like an envdoctor crash
+                raise RegistryError(f"cannot load rule pack '{entry_point.name}': {exc}") from exc
+            if isinstance(provided, ModuleType):
+                loaded.add(provided.__name__)
+            for cls in _rules_in(provided):
+                registry.add(cls())
+    for module_name in BUILTIN_MODULES:
+        if module_name not in loaded:
+            for cls in _rules_in(importlib.import_module(module_name)):
+                registry.add(cls())
+    return registry

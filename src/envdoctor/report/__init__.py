@@ -1,0 +1,43 @@
+"""Reporters turn a finished scan into one output format each. No rule logic, no I/O beyond the stream."""
+
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Callable, TextIO
+
+from envdoctor.findings import Finding, Severity
+
+if TYPE_CHECKING:
+    from envdoctor.registry import Registry, Rule
+
+# Format name -> module in this package with `render(report, stream)`; imported only when asked for.
+FORMATS = {"text": "text", "concise": "concise", "json": "json"}
+
+
+@dataclass
+class Report:
+    findings: list[Finding]
+    rules: list[Rule]  # the rules that ran
+    registry: Registry
+    files_read: int
+    fail_on: Severity
+    color: bool = False
+    statistics: bool = False
+    verbose: bool = False
+    notes: list[str] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)  # internal errors, for formats that carry them
+
+    @property
+    def failing(self) -> list[Finding]:
+        return [f for f in self.findings if f.severity >= self.fail_on]
+
+    def counts(self) -> dict[Severity, int]:
+        counts = {s: 0 for s in Severity}
+        for finding in self.findings:
+            counts[finding.severity] += 1
+        return counts
+
+
+def renderer(name: str) -> Callable[[Report, TextIO], None]:
+    return importlib.import_module(f"envdoctor.report.{FORMATS[name]}").render

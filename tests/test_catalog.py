@@ -1,0 +1,78 @@
+"""The rule catalog agrees with the registry, and every page's examples behave as the page says."""
+
+from __future__ import annotations
+
+import subprocess
+
+import pytest
+
+from envdoctor.catalog import SECTIONS, all_pages, catalog_dir
+from envdoctor.registry import load_rules
+
+REGISTRY = load_rules(plugins=False)
+PAGES = all_pages()
+
+
+def test_every_rule_has_a_page_and_every_page_a_rule():
+    assert catalog_dir() is not None
+    assert sorted(PAGES) == sorted(r.code for r in REGISTRY)
+
+
+@pytest.mark.parametrize("rule", list(REGISTRY), ids=lambda r: r.code)
+def test_page_matches_rule(rule):
+    page = PAGES[rule.code]
+    assert page.path.name == f"{rule.code}-{rule.name}.md"
+    assert page.meta["code"] == rule.code
+    assert page.meta["name"] == rule.name
+    assert page.meta["severity"] == rule.severity.label
+    assert page.meta.get("fixable") in ("no", "safe", "unsafe")
+    assert list(page.sections) == list(SECTIONS), "sections in the catalog order"
+    assert page.text.splitlines()[page.text.splitlines().index("---", 1) + 1] == f"# {rule.code} {rule.name}"
+    assert page.summary
+
+
+def _write_blocks(repo, page, section):
+    blocks = page.blocks(section)
+    assert blocks, f"{page.code}: '{section}' has no code block"
+    untracked = []
+    for block in blocks:
+        target = block.attributes.get("file")
+        assert target, f"{page.code}: a '{section}' block has no file=..."
+        repo.write(target, block.body)
+        if block.attributes.get("git") == "untracked":
+            untracked.append(target)
+    return untracked
+
+
+def _run(repo, page, section):
+    untracked = _write_blocks(repo, page, section)
+    repo.init_git(commit=False)
+    tracked = [p for p in repo.git("ls-files", "--others", "--exclude-standard").split() if p not in untracked]
+    if tracked:
+        repo.git("add", "--", *tracked)
+        repo.git("commit", "-q", "-m", "example")
+    return repo.codes("--select", "ALL")
+
+
+@pytest.mark.parametrize("code", sorted(PAGES))
+def test_example_is_flagged(repo, code):
+    assert code in _run(repo, PAGES[code], "Example")
+
+
+@pytest.mark.parametrize("code", sorted(PAGES))
+def test_use_instead_is_not_flagged(repo, code):
+    assert code not in _run(repo, PAGES[code], "Use instead")
+
+
+def test_wheel_ships_the_catalog(tmp_path):
+    from pathlib import Path
+    import sys
+    import zipfile
+
+    root = Path(__file__).resolve().parent.parent
+    subprocess.run([sys.executable, "-m", "hatchling", "build", "-t", "wheel", "-d", str(tmp_path)],
+                   cwd=root, check=True, capture_output=True)
+    (wheel,) = tmp_path.glob("envdoctor-*.whl")
+    names = zipfile.ZipFile(wheel).namelist()
+    assert "envdoctor/catalog/ED101-base-image-latest.md" in names
+    assert sum(n.startswith("envdoctor/catalog/ED") for n in names) == len(PAGES)

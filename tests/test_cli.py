@@ -1,0 +1,168 @@
+"""The command line, end to end on temporary repositories."""
+
+from __future__ import annotations
+
+import json
+import os
+
+from conftest import run_cli, run_subprocess
+
+from envdoctor import __version__
+
+PINNED = "python:3.12-slim@sha256:" + "ab" * 32
+
+
+def test_latest_base_image_is_reported_grouped_by_file_with_hint_and_summary(repo):
+    repo.write("Dockerfile", "# syntax=docker/dockerfile:1\n\nFROM python:latest\nRUN echo hi\n")
+    result = repo.check()
+    assert result.exit_code == 1
+    lines = result.stdout.splitlines()
+    assert lines[0] == "Dockerfile"
+    assert lines[1].split() [:4] == ["3:1", "error", "ED101", "base-image-latest"]
+    assert "Base image 'python:latest' floats" in lines[1]
+    assert lines[2].strip().startswith("fix: Pin a version tag and its digest")
+    assert "Found 1 problem (1 error) in 1 file." in result.stdout
+
+
+def test_clean_repository_prints_all_clear_and_exits_zero(repo):
+    repo.write("Dockerfile", f"FROM {PINNED}\n")
+    result = repo.check()
+    assert result.exit_code == 0, result.output
+    assert result.stdout.startswith("All clear: no problems in 1 file read")
+
+
+def test_empty_repository_is_clean(repo):
+    result = repo.check()
+    assert result.exit_code == 0
+    assert "All clear" in result.stdout
+
+
+def test_findings_below_fail_on_do_not_fail(repo):
+    repo.write("Dockerfile", "FROM python:3.12-slim\n")  # ED102, a warning
+    assert repo.check().exit_code == 1
+    result = repo.check("--fail-on", "error")
+    assert result.exit_code == 0
+    assert "ED102" in result.stdout
+    assert "below fail-on=error" in result.stdout
+
+
+def test_exit_zero_and_quiet(repo):
+    repo.write("Dockerfile", "FROM python\n")
+    assert repo.check("--exit-zero").exit_code == 0
+    quiet = repo.check("--quiet")
+    assert quiet.exit_code == 1
+    assert quiet.stdout == ""
+
+
+def test_json_format_is_the_documented_shape(repo):
+    repo.write("docker/api.Dockerfile", "FROM python:latest\n")
+    result = repo.check("--format", "json")
+    assert result.exit_code == 1
+    document = json.loads(result.stdout)
+    assert document["format_version"] == 1
+    assert document["tool"] == {"name": "envdoctor", "version": __version__}
+    assert document["summary"]["findings"] == 1
+    assert document["summary"]["error"] == 1
+    assert document["summary"]["failed"] is True
+    finding = document["findings"][0]
+    assert finding["path"] == "docker/api.Dockerfile"
+    assert (finding["code"], finding["name"], finding["severity"]) == ("ED101", "base-image-latest", "error")
+    assert (finding["line"], finding["column"]) == (1, 1)
+    assert set(finding) == {"code", "name", "severity", "message", "path", "line", "column", "end_line",
+                            "end_column", "fix_hint"}
+
+
+def test_concise_format(repo):
+    repo.write("Dockerfile", "FROM python:3.12\n")
+    result = repo.check("--format", "concise")
+    assert result.stdout.splitlines()[0].startswith("Dockerfile:1:1: ED102 [warning] Base image 'python:3.12'")
+
+
+def test_output_file(repo, tmp_path):
+    repo.write("Dockerfile", "FROM python\n")
+    target = tmp_path / "report.json"
+    result = repo.check("--format", "json", "--output", str(target))
+    assert result.exit_code == 1
+    assert result.stdout == ""
+    assert json.loads(target.read_text())["findings"][0]["code"] == "ED101"
+
+
+def test_select_ignore_and_extend_select_flags(repo):
+    repo.write("Dockerfile", "FROM python\nFROM python:3.12\n")
+    assert repo.codes() == ["ED101", "ED102"]
+    assert repo.codes("--select", "ED101") == ["ED101"]
+    assert repo.codes("--ignore", "base-image-latest") == ["ED102"]
+    assert repo.codes("--select", "ED1", "--ignore", "ED102") == ["ED101"]
+    assert repo.codes("--select", "ED101", "--extend-select", "ED102") == ["ED101", "ED102"]
+    assert repo.codes("--select", "ED101,ED102") == ["ED101", "ED102"]
+
+
+def test_unknown_rule_selector_is_a_usage_error(repo):
+    result = repo.check("--select", "ED999")
+    assert result.exit_code == 2
+    assert "unknown rule selector 'ED999'" in result.stderr
+    assert "Traceback" not in result.output
+
+
+def test_missing_path_is_a_usage_error(tmp_path):
+    result = run_cli("check", str(tmp_path / "nope"))
+    assert result.exit_code == 2
+    assert "path does not exist" in result.stderr
+
+
+def test_statistics(repo):
+    repo.write("a/Dockerfile", "FROM python\n")
+    repo.write("b/Dockerfile", "FROM python\n")
+    result = repo.check("--statistics")
+    assert "    2  ED101  base-image-latest" in result.stdout
+
+
+def test_color_only_when_asked_or_on_a_terminal(repo):
+    repo.write("Dockerfile", "FROM python\n")
+    assert "\x1b[" not in repo.check().stdout  # CliRunner's stream is not a terminal
+    assert "\x1b[" in repo.check("--color", "always").stdout
+    assert "\x1b[" not in run_cli("check", str(repo.root), env={"NO_COLOR": "1"}).stdout
+
+
+def test_file_content_cannot_inject_terminal_sequences(repo):
+    # An image name carrying an OSC title sequence and rich markup: both must come out inert.
+    repo.write("Dockerfile", "ARG IMG=evil\x1b]0;pwned\x07[bold]x[/bold]\nFROM python:latest\nFROM $IMG\n")
+    for color in ("never", "always"):
+        out = repo.check("--color", color).stdout
+        assert "\x1b]0;" not in out
+        assert "\x07" not in out
+    out = repo.check("--format", "concise").stdout
+    assert "\x1b" not in out
+
+
+def test_version_and_module_entry_point(repo):
+    assert run_cli("--version").stdout.strip() == f"envdoctor {__version__}"
+    repo.write("Dockerfile", "FROM python:latest\n")
+    proc = run_subprocess("check", ".", cwd=repo.root, env={**os.environ, "NO_COLOR": "1"})
+    assert proc.returncode == 1, proc.stderr
+    assert "ED101" in proc.stdout
+
+
+def test_rules_lists_every_rule_and_explain_prints_the_page():
+    listing = run_cli("rules")
+    assert listing.exit_code == 0
+    assert any(line.startswith("ED101  base-image-latest") for line in listing.stdout.splitlines())
+    as_json = json.loads(run_cli("rules", "--format", "json").stdout)
+    assert {"code": "ED102", "name": "base-image-tag-only"}.items() <= next(r for r in as_json if r["code"] == "ED102").items()
+    by_code = run_cli("explain", "ED101")
+    by_name = run_cli("explain", "base-image-latest")
+    assert by_code.exit_code == 0
+    assert by_code.stdout == by_name.stdout
+    assert "## Why it matters" in by_code.stdout
+    unknown = run_cli("explain", "ED999")
+    assert unknown.exit_code == 2
+    assert "unknown rule 'ED999'" in unknown.stderr
+
+
+def test_scanning_a_subdirectory_reports_paths_from_the_project_root(repo):
+    repo.write("envdoctor.toml", "")
+    repo.write("services/api/Dockerfile", "FROM python\n")
+    repo.write("services/web/Dockerfile", "FROM node\n")
+    result = run_cli("check", str(repo.root / "services" / "api"), "--format", "concise")
+    assert result.stdout.startswith("services/api/Dockerfile:1:1: ED101")
+    assert "services/web" not in result.stdout
