@@ -91,12 +91,14 @@ def scan(root: Path, config: Config, registry: Registry, paths: list[Path] | Non
         for item in items:
             for rule in target_rules:
                 try:
-                    raw.extend(_finding(rule, hit, item.path) for hit in rule.check(item.view, context))
+                    hits = list(rule.check(item.view, context))  # all or nothing: a crash drops partial hits
                 except Exception as exc:  # a rule bug must not end the scan or print a traceback
                     where = item.path or "the repository"
                     errors.append(f"internal error in rule {rule.code} on {where}: {type(exc).__name__}: {exc}")
                     if debug:
                         errors.append(traceback.format_exc())
+                    continue
+                raw.extend(_finding(rule, hit, item.path) for hit in hits)
 
     selected = {r.code for r in rules}
     if UnparsableFile.code in selected:
