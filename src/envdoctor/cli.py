@@ -67,7 +67,7 @@ def cli() -> None:
     """envdoctor: environment hygiene for Python projects (lockfiles, Dockerfiles, environments, CI)."""
 
 
-FORMAT_CHOICES = ["text", "concise", "json"]
+FORMAT_CHOICES = ["text", "concise", "json", "sarif", "github", "gitlab", "junit"]
 
 
 @cli.command()
@@ -108,7 +108,7 @@ def _check(paths, output_format, output, select, extend_select, ignore, fail_on,
     from envdoctor.engine import scan
     from envdoctor.findings import Severity
     from envdoctor.registry import RegistryError, load_rules
-    from envdoctor.report import Report, renderer
+    from envdoctor.report import Report, no_source, renderer
 
     targets = [p for p in paths] or [Path(".")]
     for target in targets:
@@ -148,6 +148,7 @@ def _check(paths, output_format, output, select, extend_select, ignore, fail_on,
         findings=result.findings, rules=result.rules, registry=registry, files_read=result.files_read,
         fail_on=config.fail_on, color=use_color(stream, color) and output_format == "text",
         statistics=statistics, verbose=verbose, notes=result.notes, errors=result.internal_errors,
+        source_lines=result.source_lines or no_source,
     )
     try:
         if not quiet:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Callable
 
 from envdoctor.config import Config, ConfigError
 from envdoctor.findings import Finding, Hit, Severity
@@ -21,6 +22,8 @@ class ScanResult:
     files_read: int
     notes: list[str] = field(default_factory=list)
     internal_errors: list[str] = field(default_factory=list)  # rule crashes: exit code 2
+    # The lines of a scanned file, read lazily for the formats that fingerprint content (Project.source_lines).
+    source_lines: Callable[[str], list[str] | None] | None = None
 
 
 def _resolve(registry: Registry, selectors: tuple[str, ...], key: str) -> list[Rule]:
@@ -110,7 +113,8 @@ def scan(root: Path, config: Config, registry: Registry, paths: list[Path] | Non
                     pass
     findings = _apply(raw + project.problems, project, registry, selected, overrides, file_ignores)
     findings.sort(key=Finding.sort_key)
-    return ScanResult(findings, rules, len(project.suppressions), project.notes, errors)
+    return ScanResult(findings, rules, len(project.suppressions), project.notes, errors,
+                      source_lines=project.source_lines)
 
 
 def _apply(raw: list[Finding], project: Project, registry: Registry, selected: set[str],

@@ -81,6 +81,7 @@ class Project:
         self.suppressions: dict[str, SuppressionIndex] = {}
         self._parsed: dict[tuple[str, str], Any] = {}
         self._failed: set[str] = set()
+        self._lines: dict[str, list[str] | None] = {}  # source_lines cache: a few files, newest last
 
     # --- discovery ----------------------------------------------------------------------------------
 
@@ -216,6 +217,31 @@ class Project:
                     self.problem(rel, f"File {exc}.", line, column)
             self._parsed[key] = result
         return self._parsed[key]
+
+    def source_lines(self, rel: str) -> list[str] | None:
+        """The physical lines of a file under the root (`split_lines`), for reporters that quote or
+        fingerprint the offending lines; None when it cannot be read or is not a file inside the root.
+
+        Called only after the scan, by the formats that need it: read through `read_text` (no ED001 is
+        recorded here), and cached for the last few files, since findings come sorted by path.
+        """
+        if rel not in self._lines:
+            self._lines[rel] = self._read_lines(rel)
+            while len(self._lines) > 8:
+                del self._lines[next(iter(self._lines))]
+        return self._lines[rel]
+
+    def _read_lines(self, rel: str) -> list[str] | None:
+        parts = PurePosixPath(rel).parts
+        if not parts or rel.startswith("/") or ".." in parts or rel == ".":
+            return None
+        path = self.root / rel
+        try:
+            if self.root not in path.resolve(strict=True).parents:
+                return None  # a link out of the root is never read
+            return split_lines(read_text(path))
+        except (OSError, RuntimeError, SourceError):
+            return None
 
     # --- targets: what rules inspect ----------------------------------------------------------------
 

@@ -12,7 +12,13 @@ if TYPE_CHECKING:
     from envdoctor.registry import Registry, Rule
 
 # Format name -> module in this package with `render(report, stream)`; imported only when asked for.
-FORMATS = {"text": "text", "concise": "concise", "json": "json"}
+FORMATS = {"text": "text", "concise": "concise", "json": "json", "sarif": "sarif", "github": "github",
+           "gitlab": "gitlab", "junit": "junit"}
+
+
+def no_source(path: str) -> list[str] | None:
+    """The `source_lines` of a report built without a project: no file content is known."""
+    return None
 
 
 @dataclass
@@ -27,6 +33,9 @@ class Report:
     verbose: bool = False
     notes: list[str] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)  # internal errors, for formats that carry them
+    # The physical lines of a reported file (None if unreadable), read lazily: only the formats that
+    # fingerprint content (sarif, gitlab) call it. Reporters never open files themselves.
+    source_lines: Callable[[str], list[str] | None] = no_source
 
     @property
     def failing(self) -> list[Finding]:

@@ -1,0 +1,140 @@
+"""The pre-commit hook (.pre-commit-hooks.yaml): its declaration, its `files` pattern against the files
+envdoctor reads, and a real `pre-commit try-repo` run against a temporary git repository."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from envdoctor.files import path_kind
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+MANIFEST = REPO_ROOT / ".pre-commit-hooks.yaml"
+PINNED = "python:3.12-slim@sha256:" + "ab" * 32
+
+
+def hook() -> dict:
+    (declared,) = yaml.safe_load(MANIFEST.read_text(encoding="utf-8"))
+    return declared
+
+
+def test_manifest_is_valid_for_pre_commit_and_declares_a_whole_repository_hook():
+    from pre_commit.clientlib import load_manifest
+
+    (loaded,) = load_manifest(str(MANIFEST))  # pre-commit's own schema check
+    declared = hook()
+    assert loaded["id"] == declared["id"] == "envdoctor"
+    assert declared["entry"] == "envdoctor check"
+    assert declared["language"] == "python"
+    assert declared["pass_filenames"] is False  # envdoctor judges the repository, not single files
+    assert declared["require_serial"] is True
+    assert "always_run" not in declared  # runs only when a relevant file changes
+
+
+# Paths of every kind envdoctor reads (and of kinds it might), each also tried inside a sub-folder.
+CANDIDATES = [
+    "Dockerfile", "Containerfile", "dockerfile", "Dockerfile.dev", "api.Dockerfile", "worker.containerfile",
+    ".dockerignore", "Dockerfile.dockerignore", "pyproject.toml", "envdoctor.toml", ".envdoctor.toml", "uv.toml",
+    ".python-version", ".gitignore", "uv.lock", "poetry.lock", "pdm.lock", "Pipfile", "Pipfile.lock",
+    "pylock.toml", "pylock.dev.toml", "conda-lock.yml", "app.conda-lock.yml", "conda-linux-64.lock",
+    "spec-file.txt", "explicit.txt", "environment.yml", "environment.yaml", "dev-environment.yml",
+    "requirements.txt", "requirements.in", "requirements-dev.txt", "dev_requirements.txt", "requirements/base.txt",
+    "constraints.txt", "constraints-py311.txt", ".github/workflows/ci.yml", ".github/workflows/release.yaml",
+    ".circleci/config.yml", ".gitlab-ci.yml", ".gitlab-ci.yaml", "azure-pipelines.yml", "tox.ini",
+    "noxfile.py", ".pre-commit-config.yaml",
+]
+# Files envdoctor does not read: a commit of only these must not run the hook.
+NEAR_MISSES = [
+    "README.md", "src/app/main.py", "src/requirements.py", "docs/requirements.rst", "docs/environment.md",
+    "mypyproject.toml", "pyproject.toml.bak", "setup.py", "setup.cfg", "Makefile", "docker-compose.yml",
+    ".github/dependabot.yml", ".github/workflows/README.md", "tests/test_lock.py", "uv.lockfile",
+    "notes/ci.yml",
+]
+
+
+def test_files_pattern_matches_every_file_envdoctor_reads():
+    pattern = re.compile(hook()["files"])  # pre-commit applies it with re.search to repository paths
+    read = [rel for name in CANDIDATES for rel in (name, f"services/api/{name}") if path_kind(rel)]
+    assert len(read) > 60
+    missed = [rel for rel in read if not pattern.search(rel)]
+    assert missed == [], "files envdoctor reads but the hook would not run for"
+
+
+def test_files_pattern_leaves_other_files_alone():
+    pattern = re.compile(hook()["files"])
+    assert [rel for rel in NEAR_MISSES if path_kind(rel) is None] == NEAR_MISSES
+    assert [rel for rel in NEAR_MISSES if pattern.search(rel)] == []
+
+
+# --- the real thing -----------------------------------------------------------------------------------
+
+# What pip prints when it cannot reach a package index: only then is the try-repo test skipped.
+_OFFLINE = ("Failed to establish a new connection", "Temporary failure in name resolution", "Network is unreachable",
+            "No matching distribution found", "Could not find a version that satisfies", "ProxyError",
+            "Max retries exceeded", "Connection refused")
+
+
+def _git(cwd: Path, *args: str) -> None:
+    subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True)
+
+
+@pytest.mark.slow
+def test_pre_commit_try_repo_fails_on_a_bad_dockerfile_and_passes_once_fixed(tmp_path):
+    pre_commit = Path(sys.executable).parent / "pre-commit"
+    if not pre_commit.exists():
+        pytest.skip("pre-commit is not installed beside this Python (it is a dev dependency)")
+    work = tmp_path / "work"
+    work.mkdir()
+    _git(work, "init", "-q", "-b", "main")
+    _git(work, "config", "user.email", "test@example.invalid")
+    _git(work, "config", "user.name", "test")
+    (work / "Dockerfile").write_text("FROM python:latest\nRUN echo hi\n", encoding="utf-8")
+    (work / "README.md").write_text("# app\n", encoding="utf-8")
+    _git(work, "add", "-A")
+    _git(work, "commit", "-q", "-m", "initial")
+    env = {**os.environ, "PRE_COMMIT_HOME": str(tmp_path / "pre-commit-home"), "PRE_COMMIT_COLOR": "never",
+           "NO_COLOR": "1", "SKIP": ""}
+
+    def try_repo() -> subprocess.CompletedProcess:
+        # Without --all-files pre-commit runs the hook only if a staged file matches its `files`.
+        proc = subprocess.run([str(pre_commit), "try-repo", str(REPO_ROOT), "envdoctor"], cwd=work, env=env,
+                              capture_output=True, text=True, timeout=900)
+        if re.search(r"An (unexpected )?error has occurred", proc.stdout + proc.stderr):
+            if any(marker in proc.stdout + proc.stderr for marker in _OFFLINE):
+                pytest.skip("pre-commit could not install envdoctor's dependencies into its own environment: "
+                            "no package index is reachable from here (offline CI)")
+            pytest.fail(f"pre-commit failed to run the hook:\n{proc.stdout}\n{proc.stderr}")
+        return proc
+
+    # A requirements change is staged; the Dockerfile, already committed, floats: the hook checks the
+    # whole repository (pass_filenames: false), so it fails on the Dockerfile.
+    (work / "requirements.txt").write_text("click==8.1.7\n", encoding="utf-8")
+    _git(work, "add", "requirements.txt")
+    failed = try_repo()
+    assert failed.returncode == 1, failed.stdout + failed.stderr
+    assert re.search(r"^envdoctor\.+Failed$", failed.stdout, re.MULTILINE), failed.stdout
+    assert "- exit code: 1" in failed.stdout
+    assert "Dockerfile" in failed.stdout and "ED101 base-image-latest" in failed.stdout
+    assert "Base image 'python:latest' floats" in failed.stdout
+
+    # Fixed and staged: the hook passes.
+    (work / "Dockerfile").write_text(f"FROM {PINNED}\nRUN echo hi\n", encoding="utf-8")
+    _git(work, "add", "Dockerfile")
+    passed = try_repo()
+    assert passed.returncode == 0, passed.stdout + passed.stderr
+    assert re.search(r"^envdoctor\.+Passed$", passed.stdout, re.MULTILINE), passed.stdout
+    assert "ED101" not in passed.stdout
+    _git(work, "commit", "-q", "-m", "pin the base image")
+
+    # A commit of files envdoctor does not read does not run it at all.
+    (work / "README.md").write_text("# app\n\nMore.\n", encoding="utf-8")
+    _git(work, "add", "README.md")
+    skipped = try_repo()
+    assert skipped.returncode == 0, skipped.stdout + skipped.stderr
+    assert re.search(r"^envdoctor\.+\(no files to check\)Skipped$", skipped.stdout, re.MULTILINE), skipped.stdout
