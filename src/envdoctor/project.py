@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import re
+import stat
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path, PurePosixPath
@@ -180,6 +181,23 @@ class Project:
     def environments(self) -> list[str]:
         """Folders holding a virtual environment (pyvenv.cfg) or a conda prefix (conda-meta/)."""
         return self._walk[1]
+
+    def path_type(self, rel: str) -> str | None:
+        """'file' or 'dir' if the relative path exists inside the root, else None (also for a path or link
+        that leads out of the root, and for anything that is neither). A stat only: nothing is read."""
+        parts = [p for p in PurePosixPath(rel).parts if p not in ("", ".")]
+        if ".." in parts or PurePosixPath(rel).is_absolute():
+            return None
+        try:
+            target = self.root.joinpath(*parts).resolve(strict=True)
+            if target != self.root and self.root not in target.parents:
+                return None
+            info = os.stat(target)
+        except (OSError, RuntimeError, ValueError):
+            return None
+        if stat.S_ISDIR(info.st_mode):
+            return "dir"
+        return "file" if stat.S_ISREG(info.st_mode) else None
 
     # --- reading and parsing ------------------------------------------------------------------------
 

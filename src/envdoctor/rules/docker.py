@@ -1,14 +1,21 @@
-"""ED1xx: Dockerfiles. How a Python image should be built: pinned base images, ..."""
+"""ED1xx: Dockerfiles. How a Python image should be built: pinned base images (ED101/ED102), layer order,
+caches, editable installs, lockfiles, pins, build tools, the build context, CUDA and PyTorch, and where
+packages are installed (ED103-ED112)."""
 
 from __future__ import annotations
 
+import re
 from fnmatch import fnmatchcase
 from typing import Iterator
 
 from envdoctor.findings import Hit, Severity
 from envdoctor.registry import Context, Rule
-from envdoctor.sources.dockerfile import Dockerfile
+from envdoctor.rules._dockerbuild import Build, CopyStep, RunCommand, RunStep, build_of, shell_words
+from envdoctor.rules._pyinstall import PyCommand, is_truthy, requirement_is_pinned
+from envdoctor.sources.dockerfile import Dockerfile, Stage, expand
+from envdoctor.sources.dockerignore import clean_path
 from envdoctor.sources.images import ImageUse, image_uses
+from envdoctor.sources.shell import SimpleCommand, unwrap
 
 
 def _allowed(use: ImageUse, context: Context) -> bool:
@@ -23,7 +30,10 @@ def _what(use: ImageUse) -> str:
 
 def _line(use: ImageUse) -> int:
     offset = use.instruction.args.find(use.written)
-    return use.instruction.line_of(offset) if offset >= 0 else use.instruction.start_line
+    if offset >= 0:
+        return use.instruction.line_of(offset)
+    offset = use.instruction.original.find(use.written)  # in a flag: `COPY --from=...`, `RUN --mount=...`
+    return use.instruction.line_of_original(offset) if offset >= 0 else use.instruction.start_line
 
 
 def _checked_uses(dockerfile: Dockerfile, context: Context) -> Iterator[ImageUse]:
@@ -74,3 +84,996 @@ class BaseImageTagOnly(Rule):
                 fix_hint=(f"Add the digest: {ref}@sha256:<digest> (`docker buildx imagetools inspect {ref}` "
                           f"shows it); let Renovate or Dependabot keep it current."),
             )
+
+
+# --- ED103-ED112: how a Python image is built ---------------------------------------------------------
+# They share one model of the build (rules/_dockerbuild.py: stages, context, .dockerignore, steps) and one
+# recogniser of installer commands (rules/_pyinstall.py). Precision first: whatever depends on a value
+# only known at build time (a build argument without a default, `cd $DIR`) is not guessed at.
+
+
+def _quote(command: SimpleCommand | PyCommand, limit: int = 70) -> str:
+    words = (command.command if isinstance(command, PyCommand) else command).argv
+    text = " ".join(words)
+    return text if len(text) <= limit else text[:limit - 3] + "..."
+
+
+def _set(env: dict[str, str | None], name: str) -> bool:
+    """The variable is set, or declared with a value not known without the build (then: assume set)."""
+    return name in env and (env[name] is None or env[name] != "")
+
+
+def _truthy_or_unknown(env: dict[str, str | None], name: str) -> bool:
+    return name in env and (env[name] is None or is_truthy(env[name]))
+
+
+def _stage_label(stage: Stage) -> str:
+    return f"stage '{stage.name}'" if stage.name else f"stage {stage.index}"
+
+
+def _later_commands(step: RunStep, command: RunCommand) -> list[RunCommand]:
+    commands = list(step.commands)
+    return commands[commands.index(command) + 1:] if command in commands else []
+
+
+def _removes(commands: list[RunCommand], words: tuple[str, ...]) -> bool:
+    """A later `rm` in the same RUN deletes a path that mentions one of `words`."""
+    for item in commands:
+        argv = unwrap(item.command).argv
+        if argv and argv[0] in ("rm", "/bin/rm") and any(w in a.lower() for a in argv[1:] for w in words):
+            return True
+    return False
+
+
+# -- what counts as a dependency install, and the manifests it reads --
+
+_LOCAL_ARCHIVE = (".whl", ".tar.gz", ".zip", ".tgz")
+
+
+def _local_project(word: str) -> bool:
+    """`.`, `./pkg`, `/app`, `.[extra]`: a project folder, not a package name or a wheel."""
+    base = word.split("[", 1)[0]
+    return (base in (".", "./") or base.startswith(("./", "/", "../"))) and not base.endswith(_LOCAL_ARCHIVE) \
+        and "*" not in base
+
+
+def _dependency_install(py: PyCommand | None) -> str | None:
+    """The manifest(s) a dependency install reads, or None when this is not one."""
+    if py is None or not py.installs:
+        return None
+    if py.tool == "pip" or (py.tool == "uv" and py.action in ("pip install", "pip sync")):
+        if py.has("no-deps", "no-index"):
+            return None
+        requirements = py.values("requirement")
+        if py.action == "pip sync":
+            return py.positionals[0] if py.positionals else "requirements.txt"
+        if requirements:
+            return requirements[0]
+        if py.values("editable") or any(_local_project(p) for p in py.positionals):
+            return "pyproject.toml"
+        return None
+    if py.tool == "uv":
+        return "pyproject.toml and uv.lock" if py.action == "sync" else None
+    if py.tool == "poetry":
+        return "pyproject.toml and poetry.lock"
+    if py.tool == "pdm":
+        return "pyproject.toml and pdm.lock"
+    if py.tool == "pipenv":
+        return "Pipfile and Pipfile.lock"
+    if py.tool == "conda":
+        files = py.values("file")
+        if py.action in ("env create", "env update"):
+            return files[0] if files else "environment.yml"
+        return files[0] if files else None
+    return None
+
+
+_MANIFEST_FOLDERS = re.compile(r"(^|/)(requirements?|reqs?|deps|dependencies)(\.d)?$", re.IGNORECASE)
+_MANIFEST_FILE = re.compile(r"(requirements|constraints)[^/]*\.(txt|in)$|\.(txt|in|lock|toml|ya?ml|cfg)$|Pipfile",
+                            re.IGNORECASE)
+
+
+def _source_copy(build: Build, step: CopyStep) -> str | None:
+    """What of the source tree a COPY/ADD brings in: the whole context or a source folder (None: neither)."""
+    if not step.from_context:
+        return None
+    for source in step.sources:
+        if source.whole_context:
+            return "the whole build context"
+        if source.rel is None or source.wildcard or build.project.path_type(build.path(source.rel)) != "dir":
+            continue
+        if _MANIFEST_FOLDERS.search(source.rel):
+            continue
+        tracked = build.project.git.tracked_under(build.path(source.rel)) if build.project.git.available else []
+        if tracked and all(_MANIFEST_FILE.search(t) for t in tracked):
+            continue
+        return f"the folder '{source.rel}'"
+    return None
+
+
+_COPY_FIRST_HINT = {
+    "uv": "COPY pyproject.toml uv.lock first, `RUN uv sync --locked --no-install-project`, then COPY the "
+          "source and `uv sync --locked`.",
+    "poetry": "COPY pyproject.toml poetry.lock first, `RUN poetry install --no-root`, then COPY the source.",
+    "pdm": "COPY pyproject.toml pdm.lock first, `RUN pdm install --no-self`, then COPY the source.",
+}
+
+
+class DepsAfterSourceCopy(Rule):
+    code = "ED103"
+    name = "deps-after-source-copy"
+    severity = Severity.WARNING
+    target = "dockerfile"
+    summary = "Dependencies are installed after the source tree is copied, so every code edit reinstalls them."
+
+    def check(self, dockerfile: Dockerfile, context: Context) -> Iterator[Hit]:
+        build = build_of(dockerfile, context)
+        for stage in dockerfile.stages:
+            if not build.is_relevant(stage):
+                continue
+            copied: tuple[CopyStep, str] | None = None
+            installed_before = False
+            for step in build.steps(stage):
+                if isinstance(step, CopyStep):
+                    what = _source_copy(build, step)
+                    if what is not None and copied is None:
+                        copied = (step, what)
+                    continue
+                for command in step.commands:
+                    manifest = _dependency_install(command.py)
+                    if manifest is None:
+                        continue
+                    if copied is None:
+                        installed_before = True
+                        continue
+                    if installed_before or step.stage is not stage:
+                        continue
+                    installed_before = True  # the first install after the copy is the one to move
+                    copy_step, what = copied
+                    assert command.py is not None
+                    yield Hit(
+                        f"'{_quote(command.py)}' runs after COPY of {what} (line "
+                        f"{copy_step.instruction.start_line}): every source edit re-installs all dependencies; "
+                        f"copy {manifest} alone and install from it first.",
+                        line=command.command.line,
+                        fix_hint=_COPY_FIRST_HINT.get(command.py.tool,
+                                                      f"COPY {manifest.split(' and ')[0]} alone, install from it, "
+                                                      f"then COPY the rest of the source."),
+                    )
+
+
+# -- ED104 --
+
+def _cache_mounted(targets: list[str], env: dict[str, str | None], names: tuple[str, ...],
+                   variables: tuple[str, ...]) -> bool:
+    for target in targets:
+        lowered = target.lower()
+        if lowered.endswith("/.cache") or any(n in lowered for n in names):
+            return True
+        if any(env.get(v) and target.rstrip("/") == str(env.get(v)).rstrip("/") for v in variables):
+            return True
+    return False
+
+
+class PackageCacheInLayer(Rule):
+    code = "ED104"
+    name = "package-cache-in-layer"
+    severity = Severity.WARNING
+    target = "dockerfile"
+    summary = "pip, uv, poetry or conda leave their download cache in the shipped image layer."
+
+    def check(self, dockerfile: Dockerfile, context: Context) -> Iterator[Hit]:
+        build = build_of(dockerfile, context)
+        for step, command in build.commands(build.shipped):
+            py = command.py
+            if py is None or not py.installs:
+                continue
+            env = command.env
+            targets = step.cache_mount_targets(env)
+            later = _later_commands(step, command)
+            later_py = [c.py for c in later if c.py is not None]
+            problem = None
+            if py.tool == "pip":
+                if not (py.has("no-cache-dir", "no-index", "cache-dir") or _set(env, "PIP_NO_CACHE_DIR")
+                        or _cache_mounted(targets, env, ("pip",), ("PIP_CACHE_DIR", "XDG_CACHE_HOME"))
+                        or any(p.tool == "pip" and p.action.startswith("cache") for p in later_py)
+                        or _removes(later, ("cache",))):
+                    problem = ("pip's download and wheel cache (~/.cache/pip)",
+                               "Add --no-cache-dir (or ENV PIP_NO_CACHE_DIR=1), or use "
+                               "RUN --mount=type=cache,target=/root/.cache/pip.")
+            elif py.tool == "uv":
+                if not (py.has("no-cache", "cache-dir") or _truthy_or_unknown(env, "UV_NO_CACHE")
+                        or _cache_mounted(targets, env, ("uv",), ("UV_CACHE_DIR", "XDG_CACHE_HOME"))
+                        or any(p.tool == "uv" and p.action == "cache clean" for p in later_py)
+                        or _removes(later, ("cache",))):
+                    problem = ("uv's cache (~/.cache/uv)",
+                               "Use RUN --mount=type=cache,target=/root/.cache/uv (with UV_LINK_MODE=copy), "
+                               "or pass --no-cache / set UV_NO_CACHE=1.")
+            elif py.tool == "poetry":
+                if not (py.has("no-cache")
+                        or _cache_mounted(targets, env, ("pypoetry", "poetry"), ("POETRY_CACHE_DIR",))
+                        or any(p.tool == "poetry" and p.action.startswith("cache") for p in later_py)
+                        or _removes(later, ("cache", "pypoetry"))):
+                    problem = ("Poetry's cache (~/.cache/pypoetry)",
+                               "Use RUN --mount=type=cache,target=/root/.cache/pypoetry, or remove "
+                               "$POETRY_CACHE_DIR in the same RUN.")
+            elif py.tool == "conda":
+                if not (any(p.tool == "conda" and p.action == "clean" for p in later_py)
+                        or _cache_mounted(targets, env, ("pkgs", "conda", "mamba"), ())
+                        or _removes(later, ("pkgs", "conda", "mamba"))):
+                    problem = ("the conda package cache (pkgs/)",
+                               "End the same RUN with `conda clean --all --yes` (or `micromamba clean --all "
+                               "--yes`).")
+            if problem is None:
+                continue
+            what, hint = problem
+            yield Hit(
+                f"'{_quote(py)}' leaves {what} in this image layer: it ships in the image and no later "
+                f"RUN can make the image smaller again.",
+                line=command.command.line, fix_hint=hint,
+            )
+
+
+# -- ED105 --
+
+_SYSTEM_DIRS = ("/usr/local", "/usr/lib/python3", "/usr/lib64/python3", "/opt/conda")
+
+
+def _env_dirs(py: PyCommand, command: RunCommand) -> list[str]:
+    """Where an install puts the packages: venv folders, `--target`/`--prefix`, or the system's."""
+    env, cwd = command.env, command.cwd
+    def absolute(path: str) -> str | None:
+        if "$" in path:
+            return None
+        if path.startswith("/"):
+            return clean_path(path)
+        return clean_path(f"{cwd}/{path}") if cwd else None
+    found: list[str | None] = []
+    if py.tool in ("pip", "uv") and py.action != "sync":
+        places = py.values("target", "prefix", "root")
+        if places:
+            return [d for d in (absolute(p) for p in places) if d]
+        if py.has("user") or is_truthy(env.get("PIP_USER")):
+            return ["/root/.local", "/home"]
+        executable = py.executable
+        if py.tool == "uv":
+            python = py.values("python")
+            executable = python[0] if python else ""
+            if py.has("system") or is_truthy(env.get("UV_SYSTEM_PYTHON")):
+                return list(_SYSTEM_DIRS)
+        if "/bin/" in executable and not executable.startswith(("/usr/bin/", "/usr/local/bin/", "/bin/")):
+            found.append(absolute(executable.split("/bin/", 1)[0] or "/"))
+        elif env.get("VIRTUAL_ENV"):
+            found.append(absolute(str(env["VIRTUAL_ENV"])))
+        elif py.tool == "uv":
+            found.append(absolute(".venv"))
+        else:
+            return list(_SYSTEM_DIRS) + ["/root/.local"]
+    elif py.tool == "uv":
+        target = env.get("UV_PROJECT_ENVIRONMENT")
+        found.append(absolute(target) if target else absolute(".venv"))
+    elif py.tool == "poetry":
+        if is_truthy(env.get("POETRY_VIRTUALENVS_IN_PROJECT")):
+            found.append(absolute(".venv"))
+        elif (env.get("POETRY_VIRTUALENVS_CREATE") or "").lower() in ("false", "0", "no", "off"):
+            return list(_SYSTEM_DIRS)
+        else:
+            found.append(absolute(env.get("POETRY_VIRTUALENVS_PATH") or
+                                  f"{env.get('POETRY_CACHE_DIR') or '/root/.cache/pypoetry'}/virtualenvs"))
+    elif py.tool == "pdm":
+        found.append(absolute(".venv"))
+    return [d for d in found if d]
+
+
+def _copied_into_shipped(build: Build, stage: Stage, dirs: list[str]) -> CopyStep | None:
+    """A COPY --from in a shipped stage that takes one of `dirs` (or a folder holding it) from `stage`."""
+    if not dirs:
+        return None
+    for shipped in build.dockerfile.stages:
+        if not build.is_shipped(shipped):
+            continue
+        for step in build.steps(shipped):
+            if not isinstance(step, CopyStep) or step.from_stage is None or step.stage is not shipped:
+                continue
+            if stage not in build.chain(step.from_stage):
+                continue
+            for source in step.sources:
+                if source.rel is None:
+                    continue
+                path = "/" + source.rel.split("*", 1)[0].rsplit("/", 1)[0] if source.wildcard else "/" + source.rel
+                path = clean_path(path)
+                for folder in dirs:
+                    system = folder in _SYSTEM_DIRS
+                    if system and not ("site-packages" in path or "dist-packages" in path
+                                       or path in ("/", "/usr", "/usr/local", "/usr/local/lib", folder)):
+                        continue
+                    if path == "/" or path == folder or folder.startswith(path + "/") or path.startswith(folder + "/"):
+                        return step
+    return None
+
+
+def _packaged(pyproject, tool: str) -> bool | None:
+    """Whether the tool installs the project itself (not only its dependencies); None if unknown."""
+    if pyproject is None:
+        return None
+    data = pyproject.data
+    has_build_system = isinstance(data.get("build-system"), dict)
+    if tool == "uv":
+        package = pyproject.tool("uv").get("package")
+        return package if isinstance(package, bool) else has_build_system
+    if tool == "poetry":
+        return pyproject.tool("poetry").get("package-mode", True) is not False
+    if tool == "pdm":
+        distribution = pyproject.tool("pdm").get("distribution")
+        return distribution if isinstance(distribution, bool) else has_build_system
+    return None
+
+
+def _requirements_file(build: Build, step: RunStep, command: RunCommand, name: str):
+    """The requirements file `-r name` reads, parsed, when it is found in the repository; else None."""
+    from envdoctor.sources.requirements import parse_requirements
+
+    if "$" in name or command.cwd is None and not name.startswith("/"):
+        return None
+    image_path = name if name.startswith("/") else f"{command.cwd}/{name}"
+    found = build.locate(step.stage, step, image_path)
+    if not found.present or found.rel is None:
+        return None
+    return found.rel, build.project.parsed("requirements", build.path(found.rel), parse_requirements)
+
+
+def _editable(build: Build, step: RunStep, command: RunCommand) -> str | None:
+    """Why this command installs something editable, or None."""
+    py = command.py
+    if py is None or not py.installs:
+        return None
+    env = command.env
+    if py.tool == "pip" or (py.tool == "uv" and py.action == "pip install"):
+        editable = py.values("editable")
+        if editable:
+            return f"installs '{editable[0]}' in editable (development) mode"
+        for name in py.values("requirement"):
+            found = _requirements_file(build, step, command, name)
+            if found and found[1] is not None:
+                rel, parsed = found
+                lines = [r for r in parsed.requirements if r.editable]
+                if lines:
+                    return f"installs '{lines[0].text}' from {rel} (line {lines[0].line}) in editable mode"
+        return None
+    if py.tool == "uv" and py.action == "sync":
+        if py.has("no-editable", "no-install-project", "no-install-workspace", "only-group", "only-dev",
+                  "no-install-local") or _truthy_or_unknown(env, "UV_NO_EDITABLE"):
+            return None
+        if _packaged(build.context_pyproject(step.stage, step, command.cwd), "uv"):
+            return "installs the project editable (uv sync's default)"
+        return None
+    if py.tool == "poetry":
+        if py.has("no-root", "no-directory"):
+            return None
+        if _packaged(build.context_pyproject(step.stage, step, command.cwd), "poetry"):
+            return "installs the project in development (editable) mode, as Poetry does unless --no-root"
+        return None
+    if py.tool == "pdm":
+        if py.has("no-editable", "no-self") or _set(env, "PDM_NO_EDITABLE") or _set(env, "PDM_NO_SELF"):
+            return None
+        if _packaged(build.context_pyproject(step.stage, step, command.cwd), "pdm"):
+            return "installs the project editable (pdm's default)"
+    return None
+
+
+_EDITABLE_HINT = {
+    "uv": "Use `uv sync --locked --no-editable` (or ENV UV_NO_EDITABLE=1) for the image.",
+    "poetry": "Install dependencies with `poetry install --no-root`, then build and install the project as a wheel.",
+    "pdm": "Use `pdm install --prod --no-editable` (or `pdm sync --no-editable`).",
+}
+
+
+class EditableInstallInImage(Rule):
+    code = "ED105"
+    name = "editable-install-in-image"
+    severity = Severity.ERROR
+    target = "dockerfile"
+    summary = "An editable (development-mode) install of the project reaches the shipped image."
+
+    def check(self, dockerfile: Dockerfile, context: Context) -> Iterator[Hit]:
+        build = build_of(dockerfile, context)
+        for step, command in build.commands():
+            why = _editable(build, step, command)
+            if why is None:
+                continue
+            py = command.py
+            assert py is not None
+            where = ""
+            if not build.is_shipped(step.stage):
+                copy = _copied_into_shipped(build, step.stage, _env_dirs(py, command))
+                if copy is None:
+                    continue
+                where = (f" in {_stage_label(step.stage)}, whose environment the final image copies (line "
+                         f"{copy.instruction.start_line})")
+            yield Hit(
+                f"'{_quote(py)}' {why}{where}: the image then runs the code through a link to a source folder, "
+                f"not an installed package.",
+                line=command.command.line,
+                fix_hint=_EDITABLE_HINT.get(py.tool, "Install the project non-editable: `pip install .` or a "
+                                                     "wheel built in a builder stage."),
+            )
+
+
+# -- ED106 --
+
+def _unpinned_requirement(build: Build, rel: str, parsed, depth: int = 0):
+    """(file, first unpinned requirement line), None when every requirement is pinned, or "unknown"."""
+    from envdoctor.sources.requirements import parse_requirements
+
+    if parsed is None or depth > 5:
+        return "unknown"
+    if any(o.option in ("-c", "--constraint") for o in parsed.options):
+        return "unknown"  # a constraints file may pin what the requirements leave open
+    for line in parsed.requirements:
+        if line.name is not None and not line.pinned:
+            return rel, line
+    for include in parsed.includes:
+        if not include.value or "$" in include.value:
+            return "unknown"
+        folder = rel.rpartition("/")[0]
+        child = clean_path(f"{folder}/{include.value}" if folder else include.value)
+        if build.project.path_type(build.path(child)) != "file":
+            return "unknown"
+        result = _unpinned_requirement(build, child, build.project.parsed(
+            "requirements", build.path(child), parse_requirements), depth + 1)
+        if result is not None:
+            return result
+    if not parsed.requirements and not parsed.includes:
+        return "unknown"
+    return None
+
+
+def _lock_missing(build: Build, step: RunStep, command: RunCommand, lockfile: str) -> bool:
+    py = command.py
+    assert py is not None
+    folder = command.cwd
+    for option in ("directory", "project"):
+        values = py.values(option)
+        if values:
+            value = values[0]
+            if "$" in value or (folder is None and not value.startswith("/")):
+                return False
+            folder = clean_path(value if value.startswith("/") else f"{folder}/{value}")
+    if folder is None:
+        return False
+    if not build.locate(step.stage, step, f"{folder}/pyproject.toml").present:
+        return False  # where the project comes from is not known
+    return build.locate(step.stage, step, f"{folder}/{lockfile}").absent
+
+
+class ImageIgnoresLockfile(Rule):
+    code = "ED106"
+    name = "image-ignores-lockfile"
+    severity = Severity.ERROR
+    target = "dockerfile"
+    summary = "The image resolves its dependencies at build time instead of installing the lockfile."
+
+    def check(self, dockerfile: Dockerfile, context: Context) -> Iterator[Hit]:
+        build = build_of(dockerfile, context)
+        for step, command in build.commands():
+            py = command.py
+            if py is None or not py.installs:
+                continue
+            env = command.env
+            quoted = _quote(py)
+            if py.tool == "uv" and py.action == "sync":
+                if py.has("frozen", "locked") or _truthy_or_unknown(env, "UV_FROZEN") \
+                        or _truthy_or_unknown(env, "UV_LOCKED"):
+                    continue
+                yield Hit(f"'{quoted}' without --locked or --frozen may resolve again and install versions that "
+                          f"differ from uv.lock.",
+                          line=command.command.line,
+                          fix_hint="Use `uv sync --locked` (fails when uv.lock is stale) or set ENV UV_LOCKED=1.")
+            elif py.tool in ("poetry", "pdm") and py.action in ("install", "sync"):
+                lockfile = "poetry.lock" if py.tool == "poetry" else (py.values("lockfile") or ["pdm.lock"])[0]
+                if "$" in lockfile or not _lock_missing(build, step, command, lockfile):
+                    continue
+                yield Hit(f"'{quoted}' runs with no {lockfile} copied into the image before it, so {py.tool} "
+                          f"resolves the dependencies anew at build time.",
+                          line=command.command.line,
+                          fix_hint=f"COPY pyproject.toml {lockfile} before `{py.tool} install` (and keep "
+                                   f"{lockfile} out of .dockerignore).")
+            elif py.tool == "pip" or (py.tool == "uv" and py.action in ("pip install", "pip sync")):
+                if py.has("constraint") or _set(env, "PIP_CONSTRAINT") or _set(env, "UV_CONSTRAINT"):
+                    continue
+                names = py.values("requirement") + (list(py.positionals) if py.action == "pip sync" else [])
+                for name in names:
+                    if py.tool == "uv" and name.rsplit("/", 1)[-1] in ("pyproject.toml", "setup.cfg", "setup.py"):
+                        yield Hit(f"'{quoted}' resolves the dependencies declared in {name} at build time "
+                                  f"instead of installing a lock.",
+                                  line=command.command.line,
+                                  fix_hint="Use `uv sync --locked` with uv.lock, or install a pinned export "
+                                           "(`uv export --format requirements.txt`).")
+                        continue
+                    found = _requirements_file(build, step, command, name)
+                    if not found or found[1] is None:
+                        continue
+                    result = _unpinned_requirement(build, found[0], found[1])
+                    if result is None or result == "unknown":
+                        continue
+                    rel, line = result
+                    yield Hit(f"'{quoted}' installs {name}, which is not a lock: '{line.text}' ({rel} line "
+                              f"{line.line}) is not pinned to one version, so each build may resolve differently.",
+                              line=command.command.line,
+                              fix_hint="Install a fully pinned, hashed lock (`uv export`, `pip-compile "
+                                       "--generate-hashes`), or keep this file as the input of one.")
+
+
+# -- ED107 --
+
+def _unpinned_names(py: PyCommand) -> list[str]:
+    out = []
+    for word in py.positionals:
+        if py.action in ("tool install",) or py.tool == "pipx":
+            if "@" in word and not word.startswith(("git+", "http")):
+                name, _, version = word.partition("@")
+                if version and version != "latest" and "/" not in version:
+                    continue
+                word = name
+        if requirement_is_pinned(word) is False:
+            out.append(word)
+    return out
+
+
+class UnpinnedPackageInstall(Rule):
+    code = "ED107"
+    name = "unpinned-package-install"
+    severity = Severity.WARNING
+    target = "dockerfile"
+    summary = "A package is installed by name without an exact version (`pip install uv`)."
+
+    def check(self, dockerfile: Dockerfile, context: Context) -> Iterator[Hit]:
+        build = build_of(dockerfile, context)
+        for _step, command in build.commands():
+            py = command.py
+            if py is None:
+                continue
+            if not ((py.tool == "pip" and py.action == "install")
+                    or (py.tool == "uv" and py.action in ("pip install", "tool install"))
+                    or (py.tool == "pipx" and py.action == "install")):
+                continue
+            if py.has("no-index", "constraint") or _set(command.env, "PIP_CONSTRAINT") \
+                    or _set(command.env, "UV_CONSTRAINT") or _set(command.env, "PIP_NO_INDEX"):
+                continue
+            names = _unpinned_names(py)
+            if not names:
+                continue
+            listed = ", ".join(f"'{n}'" for n in names[:4]) + (" ..." if len(names) > 4 else "")
+            example = re.split(r"[\[<>=!~;@ ]", names[0], maxsplit=1)[0]
+            yield Hit(
+                f"'{_quote(py)}' installs {listed} without an exact version: each build may get a different "
+                f"release.",
+                line=command.command.line,
+                fix_hint=f"Pin it ({example}==X.Y.Z), or install it from the lock; for uv, copy the binary from "
+                         f"a digest-pinned ghcr.io/astral-sh/uv image.",
+            )
+
+
+# -- ED108 --
+
+_BUILD_PACKAGE = re.compile(
+    r"^(build-essential|build-base|alpine-sdk|gcc|g\+\+|gcc-c\+\+|gcc-\d+|g\+\+-\d+|cpp-\d+|clang|clang-\d+"
+    r"|gfortran|gfortran-\d+|rustc|cargo|rust|rustup|linux-headers(-.*)?|kernel-headers|.+-dev|.+-devel)$"
+)
+_SYSTEM_INSTALL = {
+    "apt-get": ("install", ("purge", "remove", "autoremove")),
+    "apt": ("install", ("purge", "remove", "autoremove")),
+    "aptitude": ("install", ("purge", "remove")),
+    "apk": ("add", ("del",)),
+    "yum": ("install", ("remove", "erase")),
+    "dnf": ("install", ("remove", "erase")),
+    "microdnf": ("install", ("remove",)),
+    "tdnf": ("install", ("remove", "erase")),
+    "zypper": ("install", ("remove", "rm")),
+}
+_VALUE_OPTIONS = {"-t", "--virtual", "-X", "--repository", "-o", "--option", "-c", "--config", "--setopt",
+                  "--repo", "--enablerepo", "--disablerepo", "--releasever", "--installroot", "-R", "--root"}
+
+
+def _package_words(argv: tuple[str, ...]) -> tuple[str | None, list[str], str | None]:
+    """(action, package names, apk virtual name) of a system package-manager command."""
+    action, packages, virtual = None, [], None
+    index = 1
+    while index < len(argv):
+        word = argv[index]
+        index += 1
+        if word.startswith("-"):
+            name = word.split("=", 1)[0]
+            if name in _VALUE_OPTIONS and "=" not in word and index < len(argv):
+                if name in ("-t", "--virtual"):
+                    virtual = argv[index]
+                index += 1
+            elif name in ("-t", "--virtual"):
+                virtual = word.split("=", 1)[1]
+            continue
+        if action is None:
+            action = word
+            continue
+        packages.append(re.split(r"[=:<>]", word, maxsplit=1)[0] if not word.startswith("$") else word)
+    return action, packages, virtual
+
+
+class BuildToolsInFinalImage(Rule):
+    code = "ED108"
+    name = "build-tools-in-final-image"
+    severity = Severity.WARNING
+    target = "dockerfile"
+    summary = "The shipped image installs compilers or build headers that only building needs."
+
+    def check(self, dockerfile: Dockerfile, context: Context) -> Iterator[Hit]:
+        build = build_of(dockerfile, context)
+        steps: dict[int, RunStep] = {}
+        for step, _command in build.commands(build.shipped):
+            steps[id(step)] = step
+        for step in steps.values():
+            installed: list[tuple[RunCommand, list[str], str | None]] = []
+            removed: set[str] = set()
+            for command in step.commands:
+                argv = unwrap(command.command).argv
+                if not argv:
+                    continue
+                manager = argv[0].rsplit("/", 1)[-1]
+                if manager == "rustup" or any("rustup" in w for w in argv[1:] if "://" in w):
+                    installed.append((command, ["rustup (a Rust toolchain)"], None))
+                    continue
+                spec = _SYSTEM_INSTALL.get(manager)
+                if spec is None:
+                    continue
+                action, packages, virtual = _package_words(argv)
+                if action == spec[0]:
+                    tools = [p for p in packages if _BUILD_PACKAGE.match(p)]
+                    if tools:
+                        installed.append((command, tools, virtual))
+                elif action in spec[1]:
+                    removed.update(packages)
+            for command, tools, virtual in installed:
+                if virtual is not None and virtual in removed:
+                    continue
+                kept = [t for t in tools if t not in removed]
+                if not kept:
+                    continue
+                listed = ", ".join(f"'{t}'" for t in kept[:5]) + (" ..." if len(kept) > 5 else "")
+                where = "the final stage" if step.stage is build.final else _stage_label(step.stage) + \
+                    ", which the final stage is built on"
+                yield Hit(
+                    f"{listed} installed in {where} ships compilers or build headers in the image: larger, "
+                    f"with more to patch, and they are only needed to build wheels.",
+                    line=command.command.line,
+                    fix_hint="Compile in a builder stage (build wheels or a venv there) and COPY --from it; "
+                             "install only the runtime libraries (e.g. libpq5, not libpq-dev) in the final stage.",
+                )
+
+
+# -- ED109 --
+
+class ContextLeaksVirtualenv(Rule):
+    code = "ED109"
+    name = "context-leaks-virtualenv"
+    severity = Severity.WARNING
+    target = "dockerfile"
+    summary = "COPY of the whole context sends the host's virtual environment into the image."
+
+    def check(self, dockerfile: Dockerfile, context: Context) -> Iterator[Hit]:
+        build = build_of(dockerfile, context)
+        if not build.ignore_known:
+            return
+        project = build.project
+        prefix = "" if build.context in (".", "") else build.context + "/"
+        present = [e[len(prefix):] for e in project.environments if e.startswith(prefix) or not prefix]
+        candidates = list(present)
+        if ".venv" not in present and project.path_type(build.path("pyproject.toml")) == "file":
+            candidates.append(".venv")  # where uv, pdm and `python -m venv .venv` put it; absent only for now
+        if not candidates:
+            return
+        for stage in dockerfile.stages:
+            if not build.is_relevant(stage):
+                continue
+            for step in build.steps(stage):
+                if not isinstance(step, CopyStep) or step.stage is not stage or not step.from_context:
+                    continue
+                leaked = []
+                for env in candidates:
+                    copied = any(s.whole_context or (s.rel is not None and not s.wildcard and
+                                                     (env == s.rel or env.startswith(s.rel + "/")))
+                                 for s in step.sources)
+                    if copied and not (build.ignored(env) and build.ignored(env + "/pyvenv.cfg")):
+                        leaked.append(env)
+                if not leaked:
+                    continue
+                which = ", ".join(f"'{e}'" + ("" if e in present else " (when created)") for e in leaked)
+                why = ("there is no .dockerignore" if build.ignore is None
+                       else f"{build.ignore.path} does not exclude it")
+                yield Hit(
+                    f"'{shell_words(step.instruction)}' copies the virtual environment {which} from the build "
+                    f"context: {why}, and a host environment is built for another interpreter and platform.",
+                    line=step.instruction.start_line,
+                    fix_hint="Add `.venv` (and any other environment folder) to the .dockerignore beside the "
+                             "Dockerfile, and create the environment inside the image.",
+                )
+
+
+# -- ED110 --
+
+def _context_note(build: Build) -> str:
+    if build.context == build.folder:
+        return ", taken to be the Dockerfile's folder"
+    return ", the folder above the Dockerfile that holds the other files it copies"
+
+
+class CopyOfIgnoredFile(Rule):
+    code = "ED110"
+    name = "copy-of-ignored-file"
+    severity = Severity.ERROR
+    target = "dockerfile"
+    summary = "COPY/ADD names a file that .dockerignore excludes or that is not in the repository."
+
+    def check(self, dockerfile: Dockerfile, context: Context) -> Iterator[Hit]:
+        build = build_of(dockerfile, context)
+        project = build.project
+        for stage in dockerfile.stages:
+            for step in build._stage_steps(stage):
+                if not isinstance(step, CopyStep) or not step.from_context:
+                    continue
+                for source in step.sources:
+                    rel = source.rel
+                    if rel is None or source.wildcard or rel == "." or rel.startswith("..") or "$" in source.written:
+                        continue  # a build argument may name another file: not guessed at
+                    offset = step.instruction.args.find(source.written)
+                    line = step.instruction.line_of(offset) if offset >= 0 else step.instruction.start_line
+                    kind = project.path_type(build.path(rel))
+                    if build.ignore is not None and build.ignore.excludes(rel):
+                        if kind == "dir" and build.ignore.may_include_below(rel):
+                            continue
+                        pattern = build.ignore.deciding(rel)
+                        assert pattern is not None
+                        yield Hit(
+                            f"'{source.written}' is excluded by {build.ignore.path} (line {pattern.line}: "
+                            f"'{pattern}'), so it is not in the build context and this "
+                            f"{step.instruction.keyword} fails.",
+                            line=line,
+                            fix_hint=f"Add `!{rel}` after line {pattern.line} of {build.ignore.path}, or drop "
+                                     f"the pattern.",
+                        )
+                    elif kind is None and self._surely_missing(build, rel):
+                        where = "the repository root" if build.context in (".", "") else f"'{build.context}'"
+                        yield Hit(
+                            f"'{source.written}' does not exist in the build context ({where}"
+                            f"{_context_note(build)}), so this {step.instruction.keyword} fails.",
+                            line=line,
+                            fix_hint=f"Commit {build.path(rel)}, or correct the path in the {step.instruction.keyword}.",
+                        )
+
+    @staticmethod
+    def _surely_missing(build: Build, rel: str) -> bool:
+        """Missing, and not a generated file: git is there and neither tracks nor ignores it (nor a parent)."""
+        git = build.project.git
+        if not git.available:
+            return False
+        path = build.path(rel)
+        parents = [path]
+        while "/" in parents[-1]:
+            parents.append(parents[-1].rsplit("/", 1)[0])
+        return not git.ignored(parents) and not git.tracked_under(path) and not git.tracked(path)
+
+
+# -- ED111 --
+
+_CU_RE = re.compile(r"^cu(\d{2,3})$")
+_WHL_INDEX = re.compile(r"/whl/(?:nightly/)?(cu\d{2,3}|cpu)(?:/|$)")
+_TORCH_PACKAGES = ("torch", "torchvision", "torchaudio")
+
+
+def _cuda_of_tag(flavour: str) -> tuple[int, int] | None:
+    """'cu121' -> (12, 1); 'cu118' -> (11, 8); 'cu92' -> (9, 2)."""
+    match = _CU_RE.match(flavour)
+    if not match:
+        return None
+    digits = match.group(1)
+    return int(digits[:-1]), int(digits[-1])
+
+
+def _image_cuda(build: Build) -> tuple[tuple[int, int], str] | None:
+    """The CUDA version of the image the final stage is built on, and that image."""
+    from envdoctor.sources.images import ImageRef
+
+    chain = build.chain(build.final)
+    if not chain:
+        return None
+    root = chain[0]
+    image = expand(root.image, build.dockerfile.global_scope(), build.escape)
+    ref = ImageRef.parse(image) if image else None
+    if ref is None or ref.tag is None:
+        return None
+    name, tag = ref.name.lower(), ref.tag.lower()
+    match = None
+    if name.endswith("nvidia/cuda"):
+        match = re.match(r"^(\d+)\.(\d+)", tag)
+    if match is None:
+        match = re.search(r"(?:^|[-_.])cuda[-_]?(\d+)\.(\d+)", tag)
+    if match is not None:
+        return (int(match.group(1)), int(match.group(2))), f"{ref.name}:{ref.tag}"
+    match = re.search(r"(?:^|[-_.])(cu\d{2,3})(?:$|[-_.])", tag)
+    if match is not None:
+        version = _cuda_of_tag(match.group(1))
+        if version:
+            return version, f"{ref.name}:{ref.tag}"
+    return None
+
+
+def _flavour_from_urls(urls: list[str]) -> set[str]:
+    return {m.group(1) for url in urls if (m := _WHL_INDEX.search(url))}
+
+
+def _torch_builds(build: Build, step: RunStep, command: RunCommand) -> tuple[set[str], str] | None:
+    """The PyTorch build flavours ('cu121', 'cpu') this command installs, and where that is said."""
+    py = command.py
+    if py is None or not py.installs:
+        return None
+    env = command.env
+    if py.tool == "pip" or (py.tool == "uv" and py.action in ("pip install", "pip sync")):
+        torch_named = False
+        local: set[str] = set()
+        for word in py.positionals:
+            name = re.split(r"[\[<>=!~;@ ]", word, maxsplit=1)[0].lower()
+            if name in _TORCH_PACKAGES:
+                torch_named = True
+                if "+" in word:
+                    local.add(word.rsplit("+", 1)[1].strip().lower())
+        urls = py.values("index-url", "extra-index-url", "find-links", "index", "default-index")
+        urls += [str(env[v]) for v in ("PIP_INDEX_URL", "PIP_EXTRA_INDEX_URL", "PIP_FIND_LINKS", "UV_INDEX_URL",
+                                       "UV_EXTRA_INDEX_URL", "UV_INDEX", "UV_DEFAULT_INDEX") if env.get(v)]
+        for name in py.values("requirement"):
+            found = _requirements_file(build, step, command, name)
+            if not found or found[1] is None:
+                continue
+            for line in found[1].requirements:
+                if line.name in _TORCH_PACKAGES:
+                    torch_named = True
+                    if line.requirement is not None and "+" in str(line.requirement.specifier):
+                        local.add(str(line.requirement.specifier).rsplit("+", 1)[1].strip().lower())
+            urls += [o.value for o in found[1].options
+                     if o.value and o.option in ("-i", "--index-url", "--extra-index-url", "-f", "--find-links")]
+        if not torch_named:
+            return None
+        backend = py.values("torch-backend") or ([str(env["UV_TORCH_BACKEND"])] if env.get("UV_TORCH_BACKEND") else [])
+        flavours = {f for f in local if f == "cpu" or _CU_RE.match(f)}
+        if flavours:
+            return flavours, "its local version"
+        flavours = {b.lower() for b in backend if b.lower() == "cpu" or _CU_RE.match(b.lower())}
+        if flavours:
+            return flavours, "--torch-backend"
+        flavours = _flavour_from_urls(urls)
+        return (flavours, "its package index") if flavours else None
+    if py.tool == "uv" and py.action == "sync":
+        return _uv_project_torch(build.context_pyproject(step.stage, step, command.cwd))
+    return None
+
+
+def _uv_project_torch(pyproject) -> tuple[set[str], str] | None:
+    """PyTorch's build as `[tool.uv.sources]` and `[[tool.uv.index]]` of the project choose it for Linux."""
+    if pyproject is None:
+        return None
+    uv = pyproject.tool("uv")
+    indexes = uv.get("index")
+    urls = {}
+    if isinstance(indexes, list):
+        for index in indexes:
+            if isinstance(index, dict) and isinstance(index.get("name"), str) and isinstance(index.get("url"), str):
+                urls[index["name"]] = index["url"]
+    sources = uv.get("sources")
+    if not isinstance(sources, dict):
+        return None
+    flavours: set[str] = set()
+    for package in _TORCH_PACKAGES:
+        entries = sources.get(package)
+        entries = entries if isinstance(entries, list) else [entries] if isinstance(entries, dict) else []
+        for entry in entries:
+            if not isinstance(entry, dict) or not isinstance(entry.get("index"), str):
+                continue
+            marker = str(entry.get("marker", ""))
+            if re.search(r"sys_platform\s*==\s*['\"](darwin|win32)['\"]", marker) or "platform_system" in marker:
+                continue
+            if "extra" in entry or "group" in entry:
+                return None  # chosen by an extra or a group: which one the image uses is not known here
+            flavours |= _flavour_from_urls([urls.get(entry["index"], "")])
+    return (flavours, "the project's [tool.uv.sources] index") if flavours else None
+
+
+class CudaTorchMismatch(Rule):
+    code = "ED111"
+    name = "cuda-torch-mismatch"
+    severity = Severity.ERROR
+    target = "dockerfile"
+    summary = "The PyTorch build installed does not match the CUDA version of the base image."
+
+    def check(self, dockerfile: Dockerfile, context: Context) -> Iterator[Hit]:
+        build = build_of(dockerfile, context)
+        image = _image_cuda(build)
+        if image is None:
+            return
+        (major, minor), image_name = image
+        for step, command in build.commands():
+            found = _torch_builds(build, step, command)
+            if found is None:
+                continue
+            flavours, where = found
+            if len(flavours) != 1:
+                continue
+            (flavour,) = flavours
+            assert command.py is not None
+            if flavour == "cpu":
+                problem = (f"installs a CPU-only PyTorch build ({where}) into an image built on CUDA "
+                           f"{major}.{minor} ({image_name}): the GPU is never used")
+            else:
+                version = _cuda_of_tag(flavour)
+                if version is None:
+                    continue
+                if version[0] == major and version[1] <= minor:
+                    continue  # CUDA minor-version compatibility
+                newer = version[0] == major or version > (major, minor)
+                problem = (f"installs PyTorch built for CUDA {version[0]}.{version[1]} ({flavour}, {where}), "
+                           f"{'newer than' if newer else 'a different major version from'} the base image's "
+                           f"CUDA {major}.{minor} ({image_name})")
+            yield Hit(
+                f"'{_quote(command.py)}' {problem}.",
+                line=command.command.line,
+                fix_hint=f"Install the PyTorch build for CUDA {major}.{minor} or older within {major}.x "
+                         f"(e.g. the /whl/cu{major}{minor} index), or change the base image tag to match.",
+            )
+
+
+# -- ED112 --
+
+class SystemPythonInstall(Rule):
+    code = "ED112"
+    name = "system-python-install"
+    severity = Severity.WARNING
+    target = "dockerfile"
+    summary = "Packages are installed into the image's system interpreter (--break-system-packages, --user, sudo pip)."
+
+    def check(self, dockerfile: Dockerfile, context: Context) -> Iterator[Hit]:
+        build = build_of(dockerfile, context)
+        for step, command in build.commands():
+            py = command.py
+            if py is None or not (py.tool == "pip" and py.action == "install"
+                                  or py.tool == "uv" and py.action in ("pip install", "pip sync")):
+                continue
+            env = command.env
+            if py.tool == "pip" and self._in_virtualenv(py, env):
+                continue
+            how = None
+            if py.has("break-system-packages") or (py.tool == "pip" and is_truthy(env.get("PIP_BREAK_SYSTEM_PACKAGES"))) \
+                    or (py.tool == "uv" and is_truthy(env.get("UV_BREAK_SYSTEM_PACKAGES"))):
+                how = "overrides the system interpreter's PEP 668 protection (--break-system-packages)"
+            elif py.tool == "pip" and (py.has("user") or is_truthy(env.get("PIP_USER"))):
+                how = "installs into the system interpreter's user site (--user, ~/.local)"
+            elif py.sudo:
+                how = "runs through sudo, installing as root into the system interpreter"
+            if how is None:
+                continue
+            where = ""
+            if not build.is_shipped(step.stage):
+                copy = _copied_into_shipped(build, step.stage, _env_dirs(py, command))
+                if copy is None:
+                    continue
+                where = f" in {_stage_label(step.stage)}, copied into the final image (line {copy.instruction.start_line})"
+            yield Hit(
+                f"'{_quote(py)}' {how}{where}: the packages mix with the distribution's own and nothing isolates "
+                f"or records them.",
+                line=command.command.line,
+                fix_hint="Install into a virtual environment (`python -m venv /opt/venv` or `uv venv`, then put its "
+                         "bin/ on PATH); where the system interpreter is the deliberate choice, use "
+                         "`uv pip install --system`.",
+            )
+
+    @staticmethod
+    def _in_virtualenv(py: PyCommand, env: dict[str, str | None]) -> bool:
+        executable = py.executable
+        if "/bin/" in executable and not executable.startswith(("/usr/bin/", "/usr/local/bin/", "/bin/")):
+            return True  # /opt/venv/bin/pip, $VIRTUAL_ENV/bin/python
+        return "VIRTUAL_ENV" in env or "PATH" in env  # a venv may be first on PATH: do not guess

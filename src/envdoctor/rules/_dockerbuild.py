@@ -1,0 +1,515 @@
+"""What a Dockerfile builds, as the Python-image rules (ED103-ED112) need to know it.
+
+One `Build` per Dockerfile per scan (cached on the Project), answering:
+- which stage is shipped (`final`: the last, or `[tool.envdoctor.docker] target`), which stages end up in
+  the shipped image (`shipped`: the final stage and the stages it is built FROM) and which are built at
+  all for it (`relevant`: those plus every stage they copy or mount from, transitively);
+- the build context (`context`): the Dockerfile's folder, unless the files its COPY/ADD instructions name
+  are not there but are all found in a folder above (then that folder: `docker build -f sub/Dockerfile .`);
+- the `.dockerignore` in force (`<Dockerfile>.dockerignore` beside the Dockerfile first, then the one at
+  the context root, as BuildKit looks for them);
+- each stage's steps in order (`steps(stage)`, its FROM-ancestors' steps first): COPY/ADD with their
+  sources resolved against the context and their destination against WORKDIR, and RUN with its simple
+  commands (split by the shell tokenizer), each with the working folder (`cd` followed) and the
+  variables in scope (ARG, ENV, `export`, `VAR=value cmd`);
+- whether a file is in the image at a given path before a step (`locate`): present (and which context
+  file it came from), absent, or unknown (then the rules stay silent).
+"""
+
+from __future__ import annotations
+
+import posixpath
+import re
+import weakref
+from dataclasses import dataclass, field
+from fnmatch import fnmatchcase
+from typing import TYPE_CHECKING, Iterator
+
+from envdoctor.rules._pyinstall import PyCommand, recognise
+from envdoctor.sources.dockerfile import Dockerfile, Instruction, Stage, expand
+from envdoctor.sources.dockerignore import DockerIgnore, clean_path, parse_dockerignore
+from envdoctor.sources.shell import SimpleCommand, run_commands, unwrap
+
+if TYPE_CHECKING:
+    from envdoctor.project import Project
+    from envdoctor.registry import Context
+
+_URL_RE = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*://|^git@")
+_WILDCARD = re.compile(r"[*?\[]")
+_ASSIGN = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*)=(.*)$", re.DOTALL)
+
+
+@dataclass(frozen=True)
+class Source:
+    written: str
+    rel: str | None  # cleaned path relative to the context; None when unknown (variables) or a URL
+    wildcard: bool = False
+
+    @property
+    def whole_context(self) -> bool:
+        return self.rel == "." or (self.wildcard and self.rel == "*")
+
+
+@dataclass(frozen=True)
+class CopyStep:
+    instruction: Instruction
+    stage: Stage
+    sources: tuple[Source, ...]
+    dest: str | None  # absolute image path, None when unknown
+    dest_is_dir: bool
+    from_stage: Stage | None  # COPY --from=<stage>
+    from_other: str | None  # COPY --from=<image or unknown>: the value as written
+
+    @property
+    def from_context(self) -> bool:
+        return self.from_stage is None and self.from_other is None
+
+
+@dataclass(frozen=True)
+class RunCommand:
+    command: SimpleCommand  # wrappers not stripped (`sudo` still visible); see `py` for the parsed form
+    py: PyCommand | None
+    cwd: str | None  # working folder when it runs; None when unknown
+    env: dict[str, str | None]  # variables in scope: ARG/ENV, then `export`, then the command's own
+
+
+@dataclass(frozen=True)
+class RunStep:
+    instruction: Instruction
+    stage: Stage
+    commands: tuple[RunCommand, ...]
+    mounts: tuple[dict[str, str], ...]  # each --mount's options (keys lower-case)
+    workdir: str | None
+
+    def cache_mount_targets(self, env: dict[str, str | None]) -> list[str]:
+        out = []
+        for mount in self.mounts:
+            if mount.get("type") == "cache":
+                target = mount.get("target") or mount.get("dst") or mount.get("destination") or ""
+                value = expand(target, env) if "$" in target else target
+                out.append(_abs(value or target, self.workdir or "/"))
+        return out
+
+    def bind_mounts(self) -> list[tuple[str, str]]:
+        """(source relative to the context, absolute target) of the context bind mounts."""
+        out = []
+        for mount in self.mounts:
+            if mount.get("type") == "bind" and not mount.get("from"):
+                source = clean_path(mount.get("source") or mount.get("src") or ".").lstrip("/") or "."
+                target = mount.get("target") or mount.get("dst") or mount.get("destination")
+                if target:
+                    out.append((source, _abs(target, self.workdir or "/")))
+        return out
+
+
+Step = CopyStep | RunStep
+
+
+@dataclass(frozen=True)
+class Located:
+    state: str  # "present", "absent" or "unknown"
+    rel: str | None = None  # the context file (relative to the context) it came from, when present
+    step: Step | None = None  # the step that put it there
+
+    @property
+    def present(self) -> bool:
+        return self.state == "present"
+
+    @property
+    def absent(self) -> bool:
+        return self.state == "absent"
+
+
+def _abs(path: str, cwd: str) -> str:
+    return clean_path(path if path.startswith("/") else f"{cwd.rstrip('/')}/{path}")
+
+
+def _join(folder: str, rel: str) -> str:
+    """A context-relative path as a path relative to the scanned root."""
+    if folder in ("", "."):
+        return clean_path(rel)
+    return clean_path(f"{folder}/{rel}")
+
+
+_CACHE: weakref.WeakKeyDictionary[Project, dict[int, Build]] = weakref.WeakKeyDictionary()
+
+
+def build_of(dockerfile: Dockerfile, context: Context) -> Build:
+    project = context.project
+    builds = _CACHE.setdefault(project, {})
+    build = builds.get(id(dockerfile))
+    if build is None or build.dockerfile is not dockerfile:
+        build = builds[id(dockerfile)] = Build(dockerfile, _path_of(dockerfile, project), context)
+    return build
+
+
+def _path_of(dockerfile: Dockerfile, project: Project) -> str | None:
+    from envdoctor.sources.dockerfile import parse_dockerfile
+
+    for rel in project.files("dockerfile"):
+        if project.parsed("dockerfile", rel, lambda text, _rel: parse_dockerfile(text)) is dockerfile:
+            return rel
+    return None
+
+
+class Build:
+    def __init__(self, dockerfile: Dockerfile, rel: str | None, context: Context) -> None:
+        self.dockerfile = dockerfile
+        self.rel = rel  # the Dockerfile's path relative to the scanned root (None: not known)
+        self.project: Project = context.project
+        self.folder = (rel.rpartition("/")[0] or ".") if rel else "."
+        self.escape = dockerfile.escape
+        target = context.config.docker.target
+        stages = dockerfile.stages
+        self.final: Stage | None = (dockerfile.stage(target) if target else None) or (stages[-1] if stages else None)
+        self._steps: dict[int, list[Step]] = {}
+        self._end_workdir: dict[int, str | None] = {}
+        self.shipped: set[int] = {s.index for s in self.chain(self.final)} if self.final else set()
+        self.relevant: set[int] = self._relevant()
+        self.context = self._infer_context()
+        self.ignore, self.ignore_known = self._dockerignore()
+
+    # --- stages -------------------------------------------------------------------------------------
+
+    def chain(self, stage: Stage | None) -> list[Stage]:
+        """The stage and the stages it is built FROM, the first ancestor first."""
+        out: list[Stage] = []
+        while stage is not None and stage not in out:
+            out.append(stage)
+            stage = self.dockerfile.base_stage(stage)
+        return out[::-1]
+
+    def stage_named(self, value: str, before: int) -> Stage | None:
+        if value.isdigit():
+            index = int(value)
+            return self.dockerfile.stages[index] if index < before else None
+        stage = self.dockerfile.stage(value)
+        return stage if stage is not None and stage.index < before else None
+
+    def _relevant(self) -> set[int]:
+        todo = sorted(self.shipped)
+        seen = set(todo)
+        while todo:
+            stage = self.dockerfile.stages[todo.pop()]
+            for instruction in stage.instructions:
+                for value in self._from_values(stage, instruction):
+                    source = self.stage_named(value, stage.index)
+                    if source is not None:
+                        for item in self.chain(source):
+                            if item.index not in seen:
+                                seen.add(item.index)
+                                todo.append(item.index)
+        return seen
+
+    def _from_values(self, stage: Stage, instruction: Instruction) -> list[str]:
+        written = []
+        if instruction.keyword in ("COPY", "ADD") and instruction.flag("from"):
+            written.append(instruction.flag("from") or "")
+        if instruction.keyword == "RUN":
+            written += [f.options().get("from", "") for f in instruction.flags_named("mount")]
+        out = []
+        for text in written:
+            if text:
+                value = expand(text, self.dockerfile.stage_scope(stage, instruction), self.escape)
+                if value:
+                    out.append(value)
+        return out
+
+    def is_shipped(self, stage: Stage) -> bool:
+        return stage.index in self.shipped
+
+    def is_relevant(self, stage: Stage) -> bool:
+        return stage.index in self.relevant
+
+    # --- the build context and .dockerignore -------------------------------------------------------
+
+    def _literal_sources(self) -> list[str]:
+        out = []
+        for stage in self.dockerfile.stages:
+            for instruction in stage.instructions:
+                if instruction.keyword in ("COPY", "ADD") and not instruction.flag("from"):
+                    for written in _copy_words(instruction)[0]:
+                        if "$" in written or _URL_RE.match(written) or _WILDCARD.search(written):
+                            continue
+                        rel = clean_path(written).lstrip("/") or "."
+                        if rel != "." and not rel.startswith(".."):
+                            out.append(rel)
+        return out
+
+    def _infer_context(self) -> str:
+        sources = self._literal_sources()
+        if not sources:
+            return self.folder
+        candidates = [self.folder]
+        folder = self.folder
+        while folder not in (".", ""):
+            folder = folder.rpartition("/")[0] or "."
+            candidates.append(folder)
+        # The nearest folder where the most of them exist (ties go to the nearest).
+        counts = [sum(1 for s in sources if self.project.path_type(_join(c, s))) for c in candidates]
+        return candidates[counts.index(max(counts))]
+
+    @property
+    def context_certain(self) -> bool:
+        """Every literal COPY source was found in the context."""
+        return all(self.project.path_type(self.path(s)) for s in self._literal_sources())
+
+    def path(self, rel: str) -> str:
+        """A context-relative path as a path relative to the scanned root."""
+        return _join(self.context, rel)
+
+    def _dockerignore(self) -> tuple[DockerIgnore | None, bool]:
+        """The .dockerignore in force, and whether it is known (False: there is one, but it is unreadable)."""
+        candidates = []
+        if self.rel:
+            candidates.append(self.rel + ".dockerignore")
+        candidates.append(_join(self.context, ".dockerignore"))
+        for rel in candidates:
+            if self.project.path_type(rel) == "file":
+                parsed = self.project.parsed("dockerignore", rel, parse_dockerignore)
+                return parsed, parsed is not None
+        return None, True
+
+    def ignored(self, rel: str) -> bool:
+        return self.ignore is not None and self.ignore.excludes(rel)
+
+    # --- steps --------------------------------------------------------------------------------------
+
+    def steps(self, stage: Stage) -> list[Step]:
+        """The stage's steps, its FROM-ancestors' first."""
+        return [step for item in self.chain(stage) for step in self._stage_steps(item)]
+
+    def _start_workdir(self, stage: Stage) -> str | None:
+        base = self.dockerfile.base_stage(stage)
+        if base is None:
+            return "/"  # an image's own WORKDIR is not known here; "/" is Docker's default
+        self._stage_steps(base)
+        return self._end_workdir[base.index]
+
+    def _stage_steps(self, stage: Stage) -> list[Step]:
+        cached = self._steps.get(stage.index)
+        if cached is not None:
+            return cached
+        self._steps[stage.index] = []  # guards against cycles
+        workdir = self._start_workdir(stage)
+        steps: list[Step] = []
+        for instruction in stage.instructions:
+            keyword = instruction.keyword
+            if keyword == "ONBUILD":
+                continue
+            if keyword == "WORKDIR":
+                value = expand(instruction.args, self.dockerfile.stage_scope(stage, instruction), self.escape)
+                workdir = None if value is None or workdir is None and not value.startswith("/") else \
+                    _abs(value, workdir or "/")
+            elif keyword in ("COPY", "ADD"):
+                steps.append(self._copy_step(stage, instruction, workdir))
+            elif keyword == "RUN":
+                steps.append(self._run_step(stage, instruction, workdir))
+        self._steps[stage.index] = steps
+        self._end_workdir[stage.index] = workdir
+        return steps
+
+    def _copy_step(self, stage: Stage, instruction: Instruction, workdir: str | None) -> CopyStep:
+        scope = self.dockerfile.stage_scope(stage, instruction)
+        words, dest_written = _copy_words(instruction)
+        sources = []
+        for written in words:
+            if _URL_RE.match(written):
+                sources.append(Source(written, None))
+                continue
+            value = expand(written, scope, self.escape) if ("$" in written or "\\" in written) else written
+            if value is None:
+                sources.append(Source(written, None))
+                continue
+            rel = clean_path(value).lstrip("/") or "."
+            sources.append(Source(written, rel, bool(_WILDCARD.search(value))))
+        dest = None
+        dest_is_dir = False
+        if dest_written is not None:
+            value = expand(dest_written, scope, self.escape) if "$" in dest_written else dest_written
+            if value is not None and (value.startswith("/") or workdir is not None):
+                dest = _abs(value, workdir or "/")
+                dest_is_dir = (value.endswith("/") or value in (".", "./") or len(words) > 1
+                               or dest == workdir or any(s.wildcard for s in sources))
+        from_stage, from_other = None, None
+        written_from = instruction.flag("from")
+        if written_from:
+            value = expand(written_from, scope, self.escape)
+            from_stage = self.stage_named(value, stage.index) if value else None
+            if from_stage is None:
+                from_other = written_from
+        return CopyStep(instruction, stage, tuple(sources), dest, dest_is_dir, from_stage, from_other)
+
+    def _run_step(self, stage: Stage, instruction: Instruction, workdir: str | None) -> RunStep:
+        scope = dict(self.dockerfile.stage_scope(stage, instruction))
+        cwd = workdir
+        commands = []
+        for command in run_commands(instruction):
+            plain = unwrap(command)
+            argv = plain.argv
+            if argv and argv[0] == "cd":
+                target = argv[1] if len(argv) > 1 else None
+                if target is None or "$" in target or target.startswith("~") or target == "-":
+                    cwd = None
+                elif cwd is not None or target.startswith("/"):
+                    cwd = _abs(target, cwd or "/")
+                continue
+            if argv and argv[0] == "export":
+                for word in argv[1:]:
+                    match = _ASSIGN.match(word)
+                    if match:
+                        scope[match.group(1)] = match.group(2) if "$" not in match.group(2) else None
+                continue
+            env = dict(scope)
+            if not argv:  # `A=1` alone sets a shell variable for what follows
+                for word in plain.assignments:
+                    match = _ASSIGN.match(word)
+                    if match:
+                        scope[match.group(1)] = match.group(2) if "$" not in match.group(2) else None
+                continue
+            for word in plain.assignments:
+                match = _ASSIGN.match(word)
+                if match:
+                    env[match.group(1)] = match.group(2) if "$" not in match.group(2) else None
+            commands.append(RunCommand(command, recognise(command), cwd, env))
+        mounts = tuple(flag.options() for flag in instruction.flags_named("mount"))
+        return RunStep(instruction, stage, tuple(commands), mounts, workdir)
+
+    def commands(self, stages: set[int] | None = None) -> Iterator[tuple[RunStep, RunCommand]]:
+        """Every command of every RUN in the given stages (default: the relevant ones), in file order."""
+        wanted = self.relevant if stages is None else stages
+        for stage in self.dockerfile.stages:
+            if stage.index in wanted:
+                for step in self._stage_steps(stage):
+                    if isinstance(step, RunStep):
+                        for command in step.commands:
+                            yield step, command
+
+    # --- files in the image -------------------------------------------------------------------------
+
+    def locate(self, stage: Stage, before: Step | None, image_path: str) -> Located:
+        """Whether `image_path` holds a file from the context just before `before` (at the end when None)."""
+        image_path = clean_path(image_path)
+        steps = self.steps(stage)
+        position = next((i for i, step in enumerate(steps) if step is before), None)
+        if position is not None:
+            if isinstance(before, RunStep):
+                for source, target in before.bind_mounts():
+                    found = self._through_bind(source, target, image_path)
+                    if found is not None:
+                        return found
+            steps = steps[:position]
+        name = posixpath.basename(image_path)
+        for step in reversed(steps):
+            if isinstance(step, RunStep):
+                # A RUN that names the file, clones or generates files may have put it there: unknown.
+                text = step.instruction.args + "".join(h.body for h in step.instruction.heredocs)
+                if name in text or "git clone" in text or any(_creates_files(c.py) for c in step.commands):
+                    return Located("unknown")
+                continue
+            found = self._through_copy(step, image_path)
+            if found is not None:
+                return found
+        return Located("absent")
+
+    def _through_bind(self, source: str, target: str, image_path: str) -> Located | None:
+        if image_path == target:
+            rel = source
+        elif image_path.startswith(target.rstrip("/") + "/"):
+            rel = clean_path(f"{source}/{image_path[len(target.rstrip('/')) + 1:]}")
+        else:
+            return None
+        return self._context_file(rel, None)
+
+    def _through_copy(self, step: CopyStep, image_path: str) -> Located | None:
+        if step.dest is None:
+            return Located("unknown") if step.from_context else None
+        dest = step.dest
+        under = image_path == dest or image_path.startswith(dest.rstrip("/") + "/")
+        if not step.from_context:
+            return Located("unknown") if under or (step.dest_is_dir and posixpath.dirname(image_path) == dest) \
+                else None
+        for source in reversed(step.sources):
+            if source.rel is None:
+                if under or step.dest_is_dir:
+                    return Located("unknown")
+                continue
+            if source.wildcard:
+                if posixpath.dirname(image_path) != dest:
+                    continue
+                candidate = _join(posixpath.dirname(source.rel) or ".", posixpath.basename(image_path))
+                if fnmatchcase(candidate, source.rel):
+                    found = self._context_file(candidate, step)
+                    if found.present:
+                        return found
+                continue
+            kind = self.project.path_type(self.path(source.rel))
+            if source.rel == "." or kind == "dir":
+                if image_path == dest:
+                    continue  # the folder itself, not a file
+                if under:
+                    rest = image_path[len(dest.rstrip("/")) + 1:]
+                    found = self._context_file(clean_path(f"{source.rel}/{rest}"), step)
+                    if found.present:
+                        return found
+                continue
+            inside = clean_path(f"{dest}/{posixpath.basename(source.rel)}")
+            # `COPY a.txt /x` makes /x/a.txt when /x is a folder in the image, else the file /x.
+            if image_path == inside or (not step.dest_is_dir and image_path == dest):
+                return self._context_file(source.rel, step)
+        return None
+
+    def _context_file(self, rel: str, step: Step | None) -> Located:
+        if self.project.path_type(self.path(rel)) != "file":
+            return Located("absent")
+        if not self.ignore_known:
+            return Located("unknown")
+        if self.ignored(rel):
+            return Located("absent")
+        return Located("present", rel, step)
+
+    def context_pyproject(self, stage: Stage, before: Step, cwd: str | None):
+        """The pyproject.toml that a command running in `cwd` sees, parsed, or None if not known."""
+        from envdoctor.sources.pyproject import parse_pyproject
+
+        if cwd is None:
+            return None
+        found = self.locate(stage, before, f"{cwd}/pyproject.toml")
+        if not found.present or found.rel is None:
+            return None
+        return self.project.parsed("pyproject", self.path(found.rel), parse_pyproject)
+
+
+def _creates_files(py: PyCommand | None) -> bool:
+    return py is not None and py.action in ("lock", "export", "compile", "pip compile")
+
+
+def _copy_words(instruction: Instruction) -> tuple[list[str], str | None]:
+    """The source words and the destination of a COPY/ADD (heredoc sources left out)."""
+    if instruction.json_args is not None:
+        words = list(instruction.json_args)
+    else:
+        words = [w for w in re.split(r"[ \t]+", instruction.args.strip()) if w]
+    if len(words) < 2:
+        return [], None
+    sources = [w for w in words[:-1] if not w.startswith("<<")]
+    return sources, words[-1]
+
+
+def shell_words(instruction: Instruction) -> str:
+    """An instruction's text for messages: the joined line, shortened."""
+    text = " ".join(instruction.original.split())
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
+@dataclass
+class Found:
+    """Accumulates hits without duplicates (one per line and message)."""
+
+    seen: set[tuple[int, str]] = field(default_factory=set)
+
+    def first(self, line: int, key: str) -> bool:
+        if (line, key) in self.seen:
+            return False
+        self.seen.add((line, key))
+        return True

@@ -1,0 +1,145 @@
+"""ED109 context-leaks-virtualenv and ED110 copy-of-ignored-file: must flag, and the near-misses."""
+
+from __future__ import annotations
+
+import pytest
+
+PYPROJECT = '[project]\nname = "app"\nversion = "1.0"\n'
+VENV = {".venv/pyvenv.cfg": "home = /usr/bin\nversion = 3.12.4\n", ".venv/bin/python": ""}
+
+
+def results(repo, dockerfile, select, files=None, *, path="Dockerfile", git=True):
+    repo.write(path, dockerfile)
+    for rel, text in (files or {}).items():
+        repo.write(rel, text)
+    if git:
+        repo.write(".gitignore", ".venv/\nvenv/\nenv/\ndist/\n")
+        repo.init_git()
+    return [(f["path"], f["code"], f["line"]) for f in repo.findings("--select", select)]
+
+
+# --- ED109 ----------------------------------------------------------------------------------------------
+
+COPY_ALL = "FROM python:3.12-slim\nWORKDIR /app\nCOPY . .\n"
+
+
+@pytest.mark.parametrize(("files", "dockerfile", "expected"), [
+    # no .dockerignore, and a .venv is there
+    ({**VENV}, COPY_ALL, [3]),
+    # a .dockerignore that does not exclude it (or excludes something else)
+    ({**VENV, ".dockerignore": "__pycache__\n*.pyc\n"}, COPY_ALL, [3]),
+    ({**VENV, ".dockerignore": "venv/\n"}, COPY_ALL, [3]),
+    ({**VENV, ".dockerignore": "*/.venv\n"}, COPY_ALL, [3]),  # one level down only
+    ({**VENV, ".dockerignore": ".venv\n!.venv\n"}, COPY_ALL, [3]),  # re-included
+    # any folder holding pyvenv.cfg, whatever its name
+    ({"env/pyvenv.cfg": "home = /usr/bin\n", "pyproject.toml": PYPROJECT, ".dockerignore": ".venv\n"}, COPY_ALL, [3]),
+    # a Python project without a .dockerignore: the .venv every tool creates there would be sent
+    ({"pyproject.toml": PYPROJECT}, COPY_ALL, [3]),
+    # ADD, `./`, and copying the folder that holds the environment
+    ({**VENV}, "FROM python:3.12-slim\nADD ./ /app\n", [2]),
+    ({"app/.venv/pyvenv.cfg": "home = /usr/bin\n"}, "FROM python:3.12-slim\nCOPY app /app\n", [2]),
+])
+def test_ed109_must_flag(repo, files, dockerfile, expected):
+    assert results(repo, dockerfile, "ED109", files) == [("Dockerfile", "ED109", line) for line in expected]
+
+
+@pytest.mark.parametrize(("files", "dockerfile"), [
+    ({**VENV, ".dockerignore": ".venv\n"}, COPY_ALL),
+    ({**VENV, ".dockerignore": "/.venv/\n"}, COPY_ALL),
+    ({**VENV, ".dockerignore": "**/.venv\n"}, COPY_ALL),
+    ({**VENV, ".dockerignore": ".*\n"}, COPY_ALL),
+    ({**VENV, ".dockerignore": "*\n!src\n!pyproject.toml\n"}, COPY_ALL),
+    # BuildKit reads <Dockerfile>.dockerignore beside the Dockerfile first
+    ({**VENV, "Dockerfile.dockerignore": ".venv\n", ".dockerignore": "*.pyc\n"}, COPY_ALL),
+    # only named files are copied
+    ({**VENV, "pyproject.toml": PYPROJECT}, "FROM python:3.12-slim\nCOPY pyproject.toml /app/\n"),
+    ({"app/.venv/pyvenv.cfg": "home = /usr/bin\n"}, "FROM python:3.12-slim\nCOPY src /app/src\n"),
+    # COPY --from copies from a stage, not from the context
+    ({**VENV, ".dockerignore": ".venv\n"},
+     "FROM python:3.12-slim AS b\nCOPY . /src\nFROM python:3.12-slim\nCOPY --from=b /src /src\n"),
+    # not a Python project and no environment: nothing to leak
+    ({"main.go": "package main\n"}, COPY_ALL),
+])
+def test_ed109_must_not_flag(repo, files, dockerfile):
+    files = {"src/app.py": "", **files}
+    assert results(repo, dockerfile, "ED109", files) == []
+
+
+def test_ed109_environment_outside_the_context_is_not_sent(repo):
+    files = {**VENV, "services/api/pyproject.toml": PYPROJECT, "services/api/.dockerignore": ".venv\n"}
+    assert results(repo, COPY_ALL, "ED109", files, path="services/api/Dockerfile") == []
+
+
+def test_ed109_message_says_why(repo):
+    results(repo, COPY_ALL, "ED109", {**VENV, ".dockerignore": "*.pyc\n"})
+    (finding,) = repo.findings("--select", "ED109")
+    assert "'.venv'" in finding["message"] and ".dockerignore does not exclude it" in finding["message"]
+
+
+# --- ED110 ----------------------------------------------------------------------------------------------
+
+UV_COPY = "FROM python:3.12-slim\nWORKDIR /app\nCOPY pyproject.toml uv.lock ./\n"
+
+
+@pytest.mark.parametrize(("files", "dockerfile", "expected"), [
+    # the lock is excluded, plainly or by an allow-list that forgot it
+    ({".dockerignore": "*.lock\n"}, UV_COPY, [3]),
+    ({".dockerignore": "*\n!pyproject.toml\n!src\n"}, UV_COPY, [3]),
+    ({"Dockerfile.dockerignore": "uv.lock\n"}, UV_COPY, [3]),
+    # a folder excluded as a whole
+    ({".dockerignore": "src\n"}, "FROM python:3.12-slim\nCOPY src /app/src\n", [2]),
+    # the line of a source on a continuation line
+    ({".dockerignore": "uv.lock\n"}, "FROM python:3.12-slim\nCOPY pyproject.toml \\\n     uv.lock \\\n     /app/\n", [3]),
+    # not in the repository (and not a generated, git-ignored file)
+    ({}, "FROM python:3.12-slim\nCOPY pyproject.toml poetry.lock ./\n", [2]),
+    ({}, "FROM python:3.12-slim\nCOPY [\"requirements.txt\", \"/app/\"]\n", [2]),
+])
+def test_ed110_must_flag(repo, files, dockerfile, expected):
+    files = {"pyproject.toml": PYPROJECT, "uv.lock": "", "src/app.py": "", **files}
+    assert results(repo, dockerfile, "ED110", files) == [("Dockerfile", "ED110", line) for line in expected]
+
+
+@pytest.mark.parametrize(("files", "dockerfile"), [
+    ({}, UV_COPY),
+    ({".dockerignore": ".venv\n*.pyc\n"}, UV_COPY),
+    ({".dockerignore": "*\n!pyproject.toml\n!uv.lock\n"}, UV_COPY),
+    ({".dockerignore": "*.lock\n!uv.lock\n"}, UV_COPY),
+    # an excluded folder with an exception inside is not wholly left out
+    ({".dockerignore": "src\n!src/app.py\n"}, "FROM python:3.12-slim\nCOPY src /app/src\n"),
+    # a generated (git-ignored) artefact, a wildcard, a variable, a URL, a heredoc, COPY --from
+    ({}, "FROM python:3.12-slim\nCOPY dist/app-1.0-py3-none-any.whl /tmp/\n"),
+    ({}, "FROM python:3.12-slim\nCOPY poetry.lock* pyproject.toml ./\n"),
+    ({}, "FROM python:3.12-slim\nARG REQS=requirements/prod.txt\nCOPY $REQS /app/\n"),
+    ({}, "FROM python:3.12-slim\nADD https://files.example.invalid/x.tar.gz /tmp/\n"),
+    ({}, "FROM python:3.12-slim\nCOPY <<EOF /app/config.ini\n[x]\nEOF\n"),
+    ({}, "FROM python:3.12-slim AS b\nRUN touch /x.lock\nFROM python:3.12-slim\nCOPY --from=b /x.lock /x.lock\n"),
+])
+def test_ed110_must_not_flag(repo, files, dockerfile):
+    files = {"pyproject.toml": PYPROJECT, "uv.lock": "", "src/app.py": "", **files}
+    assert results(repo, dockerfile, "ED110", files) == []
+
+
+def test_ed110_missing_file_needs_git_facts(repo):
+    dockerfile = "FROM python:3.12-slim\nCOPY pyproject.toml poetry.lock ./\n"
+    assert results(repo, dockerfile, "ED110", {"pyproject.toml": PYPROJECT}, git=False) == []
+
+
+def test_ed110_context_above_the_dockerfile_is_inferred(repo):
+    """`docker build -f docker/Dockerfile .`: the files are found at the root, so that is the context."""
+    files = {"pyproject.toml": PYPROJECT, "uv.lock": "", ".dockerignore": "uv.lock\n"}
+    dockerfile = "FROM python:3.12-slim\nCOPY pyproject.toml uv.lock ./\n"
+    assert results(repo, dockerfile, "ED110", files, path="docker/Dockerfile") == [("docker/Dockerfile", "ED110", 2)]
+
+
+def test_ed110_message_names_the_pattern(repo):
+    files = {"pyproject.toml": PYPROJECT, "uv.lock": "", ".dockerignore": "# build context\n*\n!pyproject.toml\n"}
+    results(repo, UV_COPY, "ED110", files)
+    (finding,) = repo.findings("--select", "ED110")
+    assert finding["message"] == ("'uv.lock' is excluded by .dockerignore (line 2: '*'), so it is not in the build "
+                                  "context and this COPY fails.")
+    assert finding["fix_hint"].startswith("Add `!uv.lock` after line 2 of .dockerignore")
+
+
+def test_ed110_unreadable_dockerignore_is_ed001_and_silences_the_rules(repo):
+    files = {"pyproject.toml": PYPROJECT, "uv.lock": "", ".dockerignore": "!\n"}
+    assert results(repo, UV_COPY, "ED001,ED109,ED110", files) == [(".dockerignore", "ED001", 1)]
