@@ -120,10 +120,30 @@ def file_kind(name: str) -> str | None:
         return "requirements"
     if name in ("environment.yml", "environment.yaml") or name.endswith(("-environment.yml", ".environment.yml")):
         return "conda"
+    if name in _WORKFLOW_NAMES:
+        return "workflow"
     if name in (".python-version", "envdoctor.toml", ".envdoctor.toml", ".gitignore", "tox.ini", "noxfile.py",
-                ".pre-commit-config.yaml", ".gitlab-ci.yml"):
+                ".pre-commit-config.yaml", "uv.toml"):
         return name.lstrip(".")
     return None
+
+
+# CI workflow files known by their name alone (GitLab CI, Azure Pipelines); GitHub Actions workflows and
+# CircleCI's config are known by their folder (see path_kind).
+_WORKFLOW_NAMES = frozenset({".gitlab-ci.yml", ".gitlab-ci.yaml", "azure-pipelines.yml", "azure-pipelines.yaml",
+                             ".azure-pipelines.yml", ".azure-pipelines.yaml"})
+
+
+def path_kind(rel: str) -> str | None:
+    """The kind of a file from its `/`-separated path relative to the root: `file_kind` of its name, except
+    for the kinds its folder decides (`.github/workflows/*.yml`, `.circleci/config.yml`: "workflow")."""
+    folder, _, name = rel.rpartition("/")
+    if name.endswith((".yml", ".yaml")):
+        if folder == ".github/workflows" or folder.endswith("/.github/workflows"):
+            return "workflow"
+        if name in ("config.yml", "config.yaml") and (folder == ".circleci" or folder.endswith("/.circleci")):
+            return "workflow"
+    return file_kind(name)
 
 
 # Exact names whose appearance as a directory is a mistake worth reporting (ED001).

@@ -17,7 +17,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any, Callable, Iterator
 
 from envdoctor.config import Config
-from envdoctor.files import FILE_ONLY_NAMES, SourceError, file_kind, read_text, split_lines
+from envdoctor.files import FILE_ONLY_NAMES, SourceError, path_kind, read_text, split_lines
 from envdoctor.findings import Finding
 from envdoctor.git import GitFacts
 from envdoctor.suppressions import SuppressionIndex, parse_suppressions
@@ -99,7 +99,7 @@ class Project:
         for start in self.scan_paths:
             if start.is_file():
                 rel = self.relative(start)
-                kind = file_kind(start.name)
+                kind = path_kind(rel)
                 if kind:
                     files.setdefault(kind, []).append(rel)
                 continue
@@ -142,7 +142,7 @@ class Project:
                             self.problem(rel, "This is a directory, but the name is that of a file; it was not read.")
                         stack.append(Path(entry.path))
                     else:
-                        kind = file_kind(entry.name)
+                        kind = path_kind(rel)
                         if kind:
                             files.setdefault(kind, []).append(rel)
                 except OSError as exc:
@@ -150,7 +150,7 @@ class Project:
 
     def _link(self, entry: os.DirEntry[str], rel: str, files: dict[str, list[str]]) -> None:
         """Links to folders are never followed (no loops, no escape); links to files only inside the root."""
-        kind = file_kind(entry.name)
+        kind = path_kind(rel)
         if kind is None:
             return
         try:
@@ -310,6 +310,17 @@ def _requirements(project: Project) -> Iterator[Item]:
             yield Item(rel, view)
 
 
+def _workflows(project: Project) -> Iterator[Item]:
+    from envdoctor.sources.workflows import parse_workflow
+
+    for rel in project.files("workflow"):
+        view = project.parsed("workflow", rel, parse_workflow)
+        if view is not None:
+            # A suppression above a step, or above its `run:` key, covers every line of it.
+            project.suppressions[rel].extend_over(view.spans())
+            yield Item(rel, view)
+
+
 def _repository(project: Project) -> Iterator[Item]:
     yield Item(None, project)
 
@@ -319,5 +330,6 @@ TARGETS: dict[str, Callable[[Project], Iterator[Item]]] = {
     "dockerfile": _dockerfiles,
     "pyproject": _pyprojects,
     "requirements": _requirements,
+    "workflow": _workflows,
     "repository": _repository,
 }

@@ -1,0 +1,1054 @@
+"""ED5xx: CI and automation. CI should install what the lock says, and pin the tools it installs.
+
+Both rules read every CI workflow (GitHub Actions, GitLab CI, Azure Pipelines, CircleCI), job by job, as
+one sequence of shell commands in order (so that "a lock was installed", "the lock was checked" or "the
+lock was regenerated" earlier in the job is known), and the tox environments and nox sessions those
+workflows run. Commands are split by the shell tokenizer and recognised by `rules._pyinstall`.
+"""
+
+from __future__ import annotations
+
+import posixpath
+import re
+import weakref
+from dataclasses import dataclass, field, replace
+from functools import cached_property
+from typing import TYPE_CHECKING, Iterable, Iterator, Mapping
+
+from packaging.requirements import InvalidRequirement, Requirement
+from packaging.utils import canonicalize_name
+
+from envdoctor.findings import Hit, Severity
+from envdoctor.registry import Context, Rule
+from envdoctor.rules._pyinstall import PyCommand, is_truthy, recognise, requirement_is_pinned
+from envdoctor.sources.shell import SimpleCommand, unwrap
+
+if TYPE_CHECKING:
+    from envdoctor.project import Project
+    from envdoctor.sources.requirements import RequirementsFile
+    from envdoctor.sources.workflows import NoxFile, ToxFile, Workflow
+
+ED501 = "ED501"
+ED502 = "ED502"
+# Bootstrap packaging tools: `pip install --upgrade pip setuptools wheel` is everywhere and harmless enough.
+_BOOTSTRAP = frozenset({"pip", "setuptools", "wheel"})
+_NOT_SHELL = ("python", "cmd")  # `shell: python` scripts are Python, not commands
+_UV_INSTALLER_RE = re.compile(r"^https?://astral\.sh/uv/install\.(sh|ps1)$")
+_DOWNLOADERS = frozenset({"curl", "wget", "irm", "iwr", "invoke-restmethod", "invoke-webrequest"})
+_SETUP_UV_RE = re.compile(r"^astral-sh/setup-uv(@|$)", re.IGNORECASE)
+_MAX_LAUNCH_DEPTH = 3  # `uv run poetry run pip install` is followed this deep
+
+
+@dataclass(frozen=True)
+class _Cmd:
+    command: SimpleCommand  # wrappers stripped
+    path: str  # the file to report in
+    env: Mapping[str, str]  # variables set for it: CI env, exports, inline assignments
+    cwd: str | None  # folder relative to the scanned root; None when unknown
+    root: str = "."  # the folder the CI checks out (or tox.ini's, noxfile.py's)
+    declared: bool = False  # tox `deps` / nox `session.install`: bare names are the session's tools, not reported
+
+
+@dataclass
+class _JobState:
+    lock_installed: bool = False  # dependencies came from a lock earlier in the job
+    pinned: set[str] = field(default_factory=set)  # names a pinned requirements file installed
+    uv_checked: bool = False  # `uv lock --check` or `uv sync --locked` ran: uv.lock is current
+    uv_synced: bool = False  # the environment was synced (a later `uv run` is not the install step)
+    relocked: dict[str, int] = field(default_factory=dict)  # tool -> line of the command that rewrote its lock
+
+
+def _basename(word: str) -> str:
+    return word.replace("\\", "/").rsplit("/", 1)[-1]
+
+
+def _shown(argv: Iterable[str], limit: int = 70) -> str:
+    text = " ".join(argv)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def _unknown(word: str) -> bool:
+    return "$" in word or "{" in word or "%" in word
+
+
+def _set(env: Mapping[str, str], *names: str) -> bool:
+    """A variable set to a true value, or to something envdoctor cannot evaluate (`${{ ... }}`, `$VAR`)."""
+    for name in names:
+        value = env.get(name)
+        if value is not None and (is_truthy(value) or _unknown(value)):
+            return True
+    return False
+
+
+def _nonempty(env: Mapping[str, str], *names: str) -> bool:
+    return any((env.get(name) or "").strip() not in ("", "0", "false") for name in names)
+
+
+def _join(folder: str | None, path: str | None) -> str | None:
+    """A folder relative to the scanned root, or None when it cannot be known statically."""
+    if path is None or path == "":
+        return folder
+    if folder is None or _unknown(path) or path.startswith(("/", "~")) or "\\" in path:
+        return None
+    joined = posixpath.normpath(posixpath.join(folder, path))
+    return None if joined == ".." or joined.startswith("../") else joined
+
+
+# --- project facts ------------------------------------------------------------------------------------------
+
+
+class _Facts:
+    """What the rules need to know about the repository, asked of the Project once."""
+
+    def __init__(self, project: Project) -> None:
+        self.project = project
+
+    def visible(self, rel: str) -> bool:
+        """Whether a CI checkout has the file: it is tracked (or git facts are unavailable)."""
+        git = self.project.git
+        return not git.available or git.tracked(rel)
+
+    @cached_property
+    def lockfiles(self) -> list[str]:
+        return [rel for rel in self.project.files("lockfile") if self.visible(rel)]
+
+    def lock_for(self, name: str, cwd: str | None, root: str) -> bool:
+        """A committed lock of this name in the folder (or, for a workspace member, a folder above it)."""
+        for rel in self.lockfiles:
+            folder, _, base = rel.rpartition("/")
+            folder = folder or "."
+            if base != name:
+                continue
+            if cwd is None:
+                if root == "." or folder == root or folder.startswith(root + "/"):
+                    return True
+            elif folder == "." or cwd == folder or cwd.startswith(folder + "/"):
+                return True
+        return False
+
+    @cached_property
+    def pyprojects(self) -> dict[str, object]:
+        from envdoctor.sources.pyproject import parse_pyproject
+
+        out: dict[str, object] = {}
+        for rel in self.project.files("pyproject"):
+            view = self.project.parsed("pyproject", rel, parse_pyproject)
+            if view is not None:
+                out[rel] = view
+        return out
+
+    @cached_property
+    def dependency_names(self) -> set[str]:
+        """Every name any pyproject.toml of the repository declares as a dependency, in any group."""
+        names: set[str] = set()
+        for view in self.pyprojects.values():
+            names.update(_declared_names(view.data))  # type: ignore[attr-defined]
+        return names
+
+    def pyproject_in(self, folder: str) -> object | None:
+        return self.pyprojects.get("pyproject.toml" if folder == "." else f"{folder}/pyproject.toml")
+
+    def requirements(self, rel: str) -> RequirementsFile | None:
+        """A requirements file the CI installs: one envdoctor found, or one git tracks under another name."""
+        from envdoctor.sources.requirements import parse_requirements
+
+        known = rel in self.project.files("requirements")
+        git = self.project.git
+        if not known and not (git.available and git.tracked(rel)):
+            return None
+        return self.project.parsed("requirements", rel, parse_requirements)
+
+    def uv_version_pinned(self, folder: str) -> bool:
+        """`required-version` in the folder's uv.toml or in [tool.uv] of its pyproject.toml (setup-uv reads both)."""
+        from envdoctor.sources.toml import parse_toml
+
+        uv_toml = "uv.toml" if folder == "." else f"{folder}/uv.toml"
+        if uv_toml in self.project.files("uv.toml"):
+            doc = self.project.parsed("uv.toml", uv_toml, lambda text, _rel: parse_toml(text))
+            if doc is not None and doc.data.get("required-version"):
+                return True
+        view = self.pyproject_in(folder)
+        return bool(view is not None and view.tool("uv").get("required-version"))  # type: ignore[attr-defined]
+
+
+def _strings(value: object) -> list[str]:
+    return [v for v in value if isinstance(v, str)] if isinstance(value, list) else []
+
+
+def _requirement_names(texts: Iterable[str]) -> set[str]:
+    names = set()
+    for text in texts:
+        try:
+            names.add(canonicalize_name(Requirement(text).name))
+        except InvalidRequirement:
+            continue
+    return names
+
+
+def _declared_names(data: dict) -> set[str]:
+    project = data.get("project") if isinstance(data.get("project"), dict) else {}
+    texts = _strings(project.get("dependencies"))
+    optional = project.get("optional-dependencies")
+    if isinstance(optional, dict):
+        for value in optional.values():
+            texts += _strings(value)
+    groups = data.get("dependency-groups")
+    if isinstance(groups, dict):
+        for value in groups.values():
+            texts += _strings(value)
+    tool = data.get("tool") if isinstance(data.get("tool"), dict) else {}
+    uv = tool.get("uv") if isinstance(tool.get("uv"), dict) else {}
+    texts += _strings(uv.get("dev-dependencies"))
+    pdm = tool.get("pdm") if isinstance(tool.get("pdm"), dict) else {}
+    if isinstance(pdm.get("dev-dependencies"), dict):
+        for value in pdm["dev-dependencies"].values():
+            texts += _strings(value)
+    names = _requirement_names(texts)
+    poetry = tool.get("poetry") if isinstance(tool.get("poetry"), dict) else {}
+    tables = [poetry.get("dependencies"), poetry.get("dev-dependencies")]
+    if isinstance(poetry.get("group"), dict):
+        tables += [g.get("dependencies") for g in poetry["group"].values() if isinstance(g, dict)]
+    for table in tables:
+        if isinstance(table, dict):
+            names.update(canonicalize_name(k) for k in table if isinstance(k, str) and k.lower() != "python")
+    return names
+
+
+def _declares_nothing(view: object, extras: list[str]) -> bool:
+    """A [project] that declares no dependencies at all (statically) for these extras: nothing to pin."""
+    data = view.data  # type: ignore[attr-defined]
+    project = data.get("project")
+    if not isinstance(project, dict) or "dependencies" in _strings(project.get("dynamic")):
+        return False
+    tool = data.get("tool") if isinstance(data.get("tool"), dict) else {}
+    if isinstance(tool.get("poetry"), dict):
+        return False
+    if _strings(project.get("dependencies")):
+        return False
+    optional = project.get("optional-dependencies") if isinstance(project.get("optional-dependencies"), dict) else {}
+    return not any(_strings(optional.get(extra)) for extra in extras)
+
+
+# --- reading requirement files ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Verdict:
+    kind: str  # "pinned" (a lock), "unpinned", "input" (a .in file), "project" (pyproject.toml & co.)
+    names: frozenset[str] = frozenset()  # pinned names, for "pinned"
+    detail: str = ""  # for "unpinned": what floats
+
+
+def _local(text: str) -> bool:
+    """A path to a local project (`.`, `.[dev]`, `./pkg`, `src/pkg`, `file:.`), not a URL or a name."""
+    if "://" in text or text.startswith(("git+", "hg+", "svn+", "bzr+")) or _unknown(text):
+        return False
+    path = text.split("[", 1)[0]
+    return path.startswith((".", "/", "file:")) or "/" in path
+
+
+def _file_verdict(facts: _Facts, rel: str, depth: int = 0) -> _Verdict | None:
+    view = facts.requirements(rel)
+    if view is None or depth > 3:
+        return None
+    folder = rel.rpartition("/")[0] or "."
+    if any(o.option in ("-c", "--constraint") for o in view.options):
+        return _Verdict("pinned", frozenset(r.name for r in view.requirements if r.pinned and r.name))
+    names: set[str] = set()
+    unpinned: list[str] = []  # named requirements that float
+    local: list[str] = []  # `-e .`, `./pkg`: pinned by nothing in the file itself
+    pinned_any = False
+    for requirement in view.requirements:
+        if requirement.invalid is not None:
+            continue
+        if requirement.editable or (requirement.requirement is None and _local(requirement.text)):
+            local.append(("-e " if requirement.editable else "") + requirement.text)
+        elif requirement.pinned:
+            pinned_any = True
+            if requirement.name:
+                names.add(requirement.name)
+        else:
+            unpinned.append(requirement.text)
+    for include in view.includes:
+        target = _join(folder, include.value) if include.value else None
+        nested = _file_verdict(facts, target, depth + 1) if target else None
+        if nested is None:
+            return None  # part of it cannot be read: say nothing
+        if nested.kind != "pinned":
+            return nested
+        pinned_any = True
+        names |= nested.names
+    # A compiled lock lists the local project (`-e .`) beside its pinned dependencies: that is a lock.
+    floating = unpinned or (local if not pinned_any else [])
+    if floating:
+        shown = ", ".join(f"'{f}'" for f in floating[:3]) + (", ..." if len(floating) > 3 else "")
+        return _Verdict("unpinned", detail=shown)
+    return _Verdict("pinned", frozenset(names)) if pinned_any else None
+
+
+def _verdict(facts: _Facts, cmd: _Cmd, written: str) -> tuple[str, _Verdict] | None:
+    """(the path as resolved, what it is) for a `-r FILE` argument, or None when unknown."""
+    if _unknown(written) or written.startswith(("http://", "https://")):
+        return None
+    rel = _join(cmd.cwd, written)
+    if rel is None:
+        return None
+    base = rel.rpartition("/")[2]
+    if base in ("pyproject.toml", "setup.cfg", "setup.py"):
+        return rel, _Verdict("project")
+    verdict = _file_verdict(facts, rel)
+    if verdict is None and base.endswith(".in"):
+        return rel, _Verdict("input")  # a pip-tools input: unpinned by design
+    if verdict is not None and verdict.kind == "unpinned" and base.endswith(".in"):
+        return rel, _Verdict("input")
+    return (rel, verdict) if verdict is not None else None
+
+
+# --- the analysis -------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Hit:
+    code: str
+    hit: Hit
+
+
+class _Analysis:
+    """Walks every CI job once and collects the hits of both rules."""
+
+    def __init__(self, project: Project) -> None:
+        self.project = project
+        self.facts = _Facts(project)
+        self.hits: list[_Hit] = []
+        self._seen: set[tuple[str, str, int, str]] = set()
+        self.tox_runs: dict[str, set[str] | None] = {}  # tox.ini -> env names (None: its env_list)
+        self.nox_runs: dict[str, set[str] | None] = {}  # noxfile.py -> session names (None: default ones)
+
+    def run(self) -> list[_Hit]:
+        for item in self.project.items("workflow"):
+            workflow: Workflow = item.view
+            for job in workflow.jobs:
+                self._job(self._workflow_commands(workflow, job))
+            if workflow.kind == "github":
+                self._setup_uv(workflow)
+        self._sessions()
+        return self.hits
+
+    def report(self, code: str, cmd_path: str, line: int, message: str, fix: str) -> None:
+        key = (code, cmd_path, line, message)
+        if key not in self._seen:
+            self._seen.add(key)
+            self.hits.append(_Hit(code, Hit(message, line=line, fix_hint=fix, path=cmd_path)))
+
+    # --- commands of a job, in order ---
+
+    def _workflow_commands(self, workflow: Workflow, job) -> list[_Cmd]:  # noqa: ANN001
+        base = _join(workflow.root, job.working_directory)
+        commands: list[_Cmd] = []
+        exported: dict[str, str] = {}
+        cwd = base
+        for step in job.steps:
+            script = step.run
+            if script is None or (script.shell or "").split(" ")[0].lower().startswith(_NOT_SHELL):
+                continue
+            if not job.shared_shell:
+                exported, cwd = {}, _join(base, step.working_directory)
+            env = {**workflow.env, **job.env, **step.env}
+            shell_vars: dict[str, str] = {}
+            for command in script.commands:
+                command = unwrap(command)
+                assignments = dict(a.partition("=")[::2] for a in command.assignments)
+                if not command.argv:
+                    shell_vars.update(assignments)
+                    continue
+                program = _basename(command.argv[0])
+                if program == "cd":
+                    target = command.argv[1] if len(command.argv) > 1 else None
+                    cwd = _join(cwd, target) if target not in (None, "-") else None
+                    continue
+                if program in ("export", "declare", "typeset") and not assignments:
+                    for word in command.argv[1:]:
+                        name, eq, value = word.partition("=")
+                        if eq:
+                            exported[name] = value
+                        elif name in shell_vars:
+                            exported[name] = shell_vars[name]
+                    continue
+                commands.append(_Cmd(command, workflow.path, {**env, **exported, **assignments}, cwd, workflow.root))
+        return commands
+
+    # --- one job ---
+
+    def _job(self, commands: list[_Cmd]) -> None:
+        state = _JobState()
+        for cmd in commands:
+            self._command(cmd, state, 0)
+
+    def _command(self, cmd: _Cmd, state: _JobState, depth: int) -> None:
+        argv = cmd.command.argv
+        if not argv:
+            return
+        program = _basename(argv[0]).lower()
+        self._session_runner(cmd)
+        if program in _DOWNLOADERS:
+            self._installer(cmd)
+            return
+        if program == "git":
+            self._git(cmd, state)
+            return
+        if program == "uvx":
+            self._tool_run(cmd, list(argv[1:]), "uvx", state)
+            return
+        if program in ("poetry", "pdm", "pipenv", "hatch") and len(argv) > 2 and argv[1] == "run":
+            self._inner(cmd, list(argv[2:]), state, depth)
+            return
+        py = recognise(cmd.command)
+        if py is None:
+            return
+        handler = {
+            ("pip", "install"): self._pip_install, ("uv", "pip install"): self._pip_install,
+            ("uv", "sync"): self._uv_sync, ("uv", "lock"): self._uv_lock, ("uv", "run"): None,
+            ("uv", "pip sync"): self._lock_install, ("uv", "tool install"): self._tool_install,
+            ("uv", "tool run"): None,
+            ("poetry", "install"): self._poetry_install, ("poetry", "sync"): self._poetry_install,
+            ("poetry", "lock"): self._relock, ("poetry", "update"): self._poetry_update,
+            ("pipenv", "install"): self._pipenv_install, ("pipenv", "sync"): self._pipenv_sync,
+            ("pipenv", "lock"): self._relock, ("pipenv", "update"): self._pipenv_update,
+            ("pipx", "install"): self._tool_install, ("pipx", "run"): None,
+        }
+        key = (py.tool, py.action)
+        if key not in handler:
+            return
+        if key == ("uv", "run"):
+            self._uv_run(cmd, py, state, depth)
+        elif key in (("uv", "tool run"), ("pipx", "run")):
+            words = _after(list(argv), "run")
+            self._tool_run(cmd, words, py.tool, state)
+        else:
+            handler[key](cmd, py, state)  # type: ignore[misc]
+
+    def _inner(self, cmd: _Cmd, words: list[str], state: _JobState, depth: int) -> None:
+        """The command a launcher (`uv run`, `poetry run`) runs, analysed like any other."""
+        index = 0
+        while index < len(words) and words[index].startswith("-"):
+            index += 1
+        if index < len(words) and depth < _MAX_LAUNCH_DEPTH:
+            inner = replace(cmd.command, argv=tuple(words[index:]), raw_words=tuple(words[index:]),
+                            word_offsets=(), assignments=())
+            self._command(replace(cmd, command=inner), state, depth + 1)
+
+    # --- ED501: uv ---
+
+    def _uv_sync(self, cmd: _Cmd, py: PyCommand, state: _JobState) -> None:
+        if py.has("script", "dry-run"):
+            return
+        cwd = self._uv_project_dir(cmd, py)
+        if "uv" in state.relocked:
+            self._relocked_hit(cmd, "uv", state)
+        elif not self.facts.lock_for("uv.lock", cwd, cmd.root):
+            pass  # no committed uv.lock: nothing is ignored here (a missing lock is ED201's business)
+        elif py.has("upgrade", "upgrade-package"):
+            self.report(ED501, cmd.path, cmd.command.line,
+                        f"'{_shown(cmd.command.argv)}' upgrades past uv.lock: CI installs versions nobody "
+                        f"locked or reviewed.",
+                        "Drop --upgrade in CI; upgrade locally with `uv lock --upgrade` and commit uv.lock.")
+        elif not (py.has("locked", "frozen") or _set(cmd.env, "UV_LOCKED", "UV_FROZEN") or state.uv_checked):
+            self.report(ED501, cmd.path, cmd.command.line,
+                        f"'{_shown(cmd.command.argv)}' does not hold CI to uv.lock: without --locked, a lock "
+                        f"that no longer matches pyproject.toml is silently re-resolved and CI installs "
+                        f"versions nobody locked.",
+                        "Use `uv sync --locked` (it fails on a stale lock), or set UV_LOCKED=1 for the job.")
+        if py.has("locked") or _set(cmd.env, "UV_LOCKED"):
+            state.uv_checked = True
+        state.uv_synced = state.lock_installed = True
+
+    def _uv_run(self, cmd: _Cmd, py: PyCommand, state: _JobState, depth: int) -> None:
+        words = _after(list(cmd.command.argv), "run")
+        options, inner = _split_options(words, _UV_RUN_VALUES, "pw")
+        names = {name for name, _ in options}
+        syncs = not (names & {"no-sync", "no-project", "script", "dry-run"}
+                     or _set(cmd.env, "UV_NO_SYNC", "UV_NO_PROJECT") or not inner or inner[0].endswith(".py"))
+        unchecked = not (names & {"frozen", "locked"} or _set(cmd.env, "UV_FROZEN", "UV_LOCKED"))
+        if syncs and not state.uv_synced:
+            cwd = _join(cmd.cwd, dict(options).get("directory")) if "directory" in names else cmd.cwd
+            if "uv" in state.relocked:
+                self._relocked_hit(cmd, "uv", state)
+            elif unchecked and not state.uv_checked and self.facts.lock_for("uv.lock", cwd, cmd.root):
+                self.report(ED501, cmd.path, cmd.command.line,
+                            f"'{_shown(cmd.command.argv)}' syncs the environment without --locked: a uv.lock "
+                            f"that no longer matches pyproject.toml is silently re-resolved and CI runs on "
+                            f"versions nobody locked.",
+                            "Run `uv sync --locked` first (then `uv run` uses that), or use `uv run --locked`.")
+        if "locked" in names:
+            state.uv_checked = True
+        if syncs:
+            state.uv_synced = state.lock_installed = True
+        if inner:
+            self._inner(cmd, inner, state, depth)
+
+    def _uv_lock(self, cmd: _Cmd, py: PyCommand, state: _JobState) -> None:
+        if py.has("check", "locked"):
+            state.uv_checked = True
+        elif not py.has("check-exists", "dry-run"):
+            state.relocked["uv"] = cmd.command.line
+
+    def _uv_project_dir(self, cmd: _Cmd, py: PyCommand) -> str | None:
+        for name in ("directory", "project"):
+            values = py.values(name)
+            if values:
+                return _join(cmd.cwd, values[-1])
+        return cmd.cwd
+
+    # --- ED501: Poetry, Pipenv, lock regeneration ---
+
+    def _relock(self, cmd: _Cmd, py: PyCommand, state: _JobState) -> None:
+        if not py.has("check", "dry-run"):
+            state.relocked[py.tool] = cmd.command.line
+
+    def _relocked_hit(self, cmd: _Cmd, tool: str, state: _JobState) -> None:
+        lock = {"uv": "uv.lock", "poetry": "poetry.lock", "pipenv": "Pipfile.lock"}[tool]
+        line = state.relocked[tool]
+        command = {"uv": "uv lock", "poetry": "poetry lock", "pipenv": "pipenv lock"}[tool]
+        check = {"uv": "`uv lock --check`", "poetry": "`poetry check --lock`",
+                 "pipenv": "`pipenv verify`"}[tool]
+        self.report(ED501, cmd.path, cmd.command.line,
+                    f"'{_shown(cmd.command.argv)}' installs the {lock} that '{command}' regenerated in this "
+                    f"job (line {line}), not the committed one: CI never tests the lock it ships.",
+                    f"Remove '{command}' from CI, commit {lock}, and check it with {check} instead.")
+
+    def _poetry_install(self, cmd: _Cmd, py: PyCommand, state: _JobState) -> None:
+        if "poetry" in state.relocked and not py.has("dry-run"):
+            self._relocked_hit(cmd, "poetry", state)
+        state.lock_installed = True
+
+    def _poetry_update(self, cmd: _Cmd, py: PyCommand, state: _JobState) -> None:
+        if py.has("dry-run"):
+            return
+        if py.has("lock"):
+            state.relocked["poetry"] = cmd.command.line
+            return
+        self.report(ED501, cmd.path, cmd.command.line,
+                    f"'{_shown(cmd.command.argv)}' re-resolves and installs newer versions than poetry.lock: "
+                    f"CI tests versions nobody locked.",
+                    "Use `poetry install` (it installs poetry.lock); update locally and commit the lock.")
+        state.relocked["poetry"] = cmd.command.line
+        state.lock_installed = True
+
+    def _pipenv_install(self, cmd: _Cmd, py: PyCommand, state: _JobState) -> None:
+        if py.positionals or py.has("requirements"):
+            return  # adding packages, or importing a requirements file: not the project's install
+        if py.has("deploy", "ignore-pipfile"):
+            state.lock_installed = True
+            return
+        if "pipenv" in state.relocked:
+            self._relocked_hit(cmd, "pipenv", state)
+        elif py.has("skip-lock"):
+            self.report(ED501, cmd.path, cmd.command.line,
+                        f"'{_shown(cmd.command.argv)}' installs from the Pipfile and skips Pipfile.lock: every "
+                        f"run resolves the newest versions.",
+                        "Use `pipenv install --deploy` (fails on a stale lock) or `pipenv sync`.")
+        elif self.facts.lock_for("Pipfile.lock", cmd.cwd, cmd.root) and not _set(cmd.env, "PIPENV_DEPLOY"):
+            self.report(ED501, cmd.path, cmd.command.line,
+                        f"'{_shown(cmd.command.argv)}' without --deploy re-locks a stale Pipfile.lock instead "
+                        f"of failing: CI may install versions nobody locked.",
+                        "Use `pipenv install --deploy` (fails on a stale lock) or `pipenv sync`.")
+        state.lock_installed = True
+
+    def _pipenv_sync(self, cmd: _Cmd, py: PyCommand, state: _JobState) -> None:
+        if "pipenv" in state.relocked:
+            self._relocked_hit(cmd, "pipenv", state)
+        state.lock_installed = True
+
+    def _pipenv_update(self, cmd: _Cmd, py: PyCommand, state: _JobState) -> None:
+        if py.has("dry-run", "outdated"):
+            return
+        self.report(ED501, cmd.path, cmd.command.line,
+                    f"'{_shown(cmd.command.argv)}' re-locks and installs newer versions than Pipfile.lock: CI "
+                    f"tests versions nobody locked.",
+                    "Use `pipenv sync` (or `pipenv install --deploy`); update locally and commit the lock.")
+        state.relocked["pipenv"] = cmd.command.line
+        state.lock_installed = True
+
+    def _git(self, cmd: _Cmd, state: _JobState) -> None:
+        """`git diff --exit-code [lock]` after regenerating a lock is a check: CI fails if it changed."""
+        argv = cmd.command.argv
+        if "diff" in argv and ("--exit-code" in argv or "--quiet" in argv):
+            paths = [w for w in argv[argv.index("diff") + 1:] if not w.startswith("-")]
+            for tool, lock in (("uv", "uv.lock"), ("poetry", "poetry.lock"), ("pipenv", "Pipfile.lock")):
+                if not paths or any(_basename(p) == lock for p in paths):
+                    state.relocked.pop(tool, None)
+
+    def _lock_install(self, cmd: _Cmd, py: PyCommand, state: _JobState) -> None:
+        state.lock_installed = True
+
+    # --- ED501 / ED502: pip and uv pip ---
+
+    def _pip_install(self, cmd: _Cmd, py: PyCommand, state: _JobState) -> None:
+        if py.has("dry-run", "help"):
+            return
+        uv = py.tool == "uv"
+        env = cmd.env
+        if py.has("constraint", "constraints", "exclude-newer", "override", "overrides"):
+            return
+        if _nonempty(env, "UV_CONSTRAINT", "UV_EXCLUDE_NEWER") if uv else _nonempty(env, "PIP_CONSTRAINT"):
+            return
+        shown = _shown(cmd.command.argv)
+        line = cmd.command.line
+        lock_here = False
+        pinned_here: set[str] = set()
+        for written in py.values("requirement"):
+            found = _verdict(self.facts, cmd, written)
+            if found is None:
+                continue
+            rel, verdict = found
+            if verdict.kind == "pinned":
+                lock_here = True
+                pinned_here |= verdict.names
+            elif verdict.kind == "input":
+                self.report(ED501, cmd.path, line,
+                            f"'{shown}' installs from {rel}, an unpinned input file: every run resolves the "
+                            f"newest versions allowed.",
+                            f"Install the pinned lock compiled from it (`uv pip compile {rel} -o <lock>`, "
+                            f"ideally with hashes), or add `-c <constraints>`.")
+            elif verdict.kind == "project":
+                self.report(ED501, cmd.path, line,
+                            f"'{shown}' installs the dependencies declared in {rel}, unpinned: every run "
+                            f"resolves the newest versions allowed.",
+                            "Install from the lock (`uv sync --locked`, or an exported pinned requirements file).")
+            else:
+                self.report(ED501, cmd.path, line,
+                            f"'{shown}' installs from {rel}, which does not pin {verdict.detail}: every run may "
+                            f"resolve different versions.",
+                            f"Pin every entry of {rel} with == (compile it with pip-compile or `uv pip compile`), "
+                            f"or add `-c <constraints>`.")
+        locked = state.lock_installed or lock_here
+        local = [p for p in (*py.values("editable"), *py.positionals) if _local(p) and not _artefact(p)]
+        if (local or py.has("group")) and not py.has("no-deps") and not locked:
+            if not self._nothing_to_pin(cmd, local, py):
+                self.report(ED501, cmd.path, line,
+                            f"'{shown}' resolves the project's dependencies afresh, with no lock or "
+                            f"constraints: every run may get different versions.",
+                            "Install the locked dependencies first (`pip install --require-hashes -r <lock>`, "
+                            "then `pip install --no-deps -e .`), or pass `-c <constraints>`.")
+        if cmd.declared:
+            self._remember(state, lock_here, pinned_here)
+            return
+        dependencies, tools = [], []
+        for word in py.positionals:
+            if _local(word) or _artefact(word) or requirement_is_pinned(word) is not False:
+                continue
+            try:
+                name = canonicalize_name(Requirement(word).name)
+            except InvalidRequirement:
+                continue
+            upgrade = py.has("upgrade", "force-reinstall")
+            if name in _BOOTSTRAP or (not upgrade and (name in state.pinned or name in pinned_here)):
+                continue
+            if name in self.facts.dependency_names:
+                if upgrade or not locked:
+                    dependencies.append(word)
+            else:
+                tools.append(word)
+        if dependencies:
+            listed = ", ".join(f"'{w}'" for w in dependencies)
+            self.report(ED501, cmd.path, line,
+                        f"'{shown}' installs the project's dependencies {listed} unpinned: CI gets whatever is "
+                        f"newest, not the locked versions.",
+                        "Install them from the lock (`uv sync --locked`, `pip install -r <lock>`), or pin them with ==.")
+        if tools:
+            listed = ", ".join(f"'{w}'" for w in tools)
+            example = _requirement_name(tools[0])
+            self.report(ED502, cmd.path, line,
+                        f"'{shown}' installs {listed} unpinned: every new release reaches CI unreviewed, so a "
+                        f"build can break with no change in this repository.",
+                        f"Pin the version (`{example}==<version>`) and let Renovate or Dependabot bump it.")
+        self._remember(state, lock_here, pinned_here)
+
+    @staticmethod
+    def _remember(state: _JobState, lock_here: bool, pinned_here: set[str]) -> None:
+        if lock_here:
+            state.lock_installed = True
+            state.pinned |= pinned_here
+
+    def _nothing_to_pin(self, cmd: _Cmd, local: list[str], py: PyCommand) -> bool:
+        """Every local path installed is a [project] that declares no dependencies (for these extras)."""
+        if not local or py.has("group"):
+            return False
+        for target in local:
+            path, _, extras = target.partition("[")
+            folder = _join(cmd.cwd, path.removeprefix("file:") or ".")
+            view = self.facts.pyproject_in(folder) if folder is not None else None
+            names = [e.strip() for e in extras.rstrip("]").split(",") if e.strip()]
+            if view is None or not _declares_nothing(view, names):
+                return False
+        return True
+
+    # --- ED502: tools ---
+
+    def _tool_install(self, cmd: _Cmd, py: PyCommand, state: _JobState) -> None:
+        if py.has("constraint", "constraints", "exclude-newer", "help"):
+            return
+        if any("-c" in v.split() or "--constraint" in v for v in py.values("pip-args")):
+            return
+        if _nonempty(cmd.env, "UV_CONSTRAINT", "UV_EXCLUDE_NEWER" if py.tool == "uv" else "PIP_CONSTRAINT"):
+            return
+        specs = py.positionals[:1] if py.tool == "uv" else py.positionals
+        self._report_tools(cmd, [s for s in specs if _floats(s, py.tool)], py.tool)
+
+    def _tool_run(self, cmd: _Cmd, words: list[str], tool: str, state: _JobState) -> None:
+        values = _UVX_VALUES if tool != "pipx" else _PIPX_RUN_VALUES
+        options, rest = _split_options(words, values, "pwc" if tool != "pipx" else "")
+        names = dict(options)
+        if names.keys() & {"constraint", "constraints", "c", "exclude-newer", "help", "version", "V"}:
+            return
+        if _nonempty(cmd.env, "UV_CONSTRAINT", "UV_EXCLUDE_NEWER") if tool != "pipx" else _nonempty(cmd.env, "PIP_CONSTRAINT"):
+            return
+        spec = names.get("from") or names.get("spec") or (rest[0] if rest else None)
+        if spec and _floats(spec, "uv" if tool != "pipx" else "pipx"):
+            self._report_tools(cmd, [spec], "uvx" if tool != "pipx" else "pipx run", run=True)
+
+    def _report_tools(self, cmd: _Cmd, specs: list[str], tool: str, run: bool = False) -> None:
+        if not specs:
+            return
+        listed = ", ".join(f"'{s}'" for s in specs)
+        name = _requirement_name(specs[0])
+        fixes = {
+            "uv": f"Pin it: `uv tool install {name}==<version>`.",
+            "uvx": f"Pin it: `uvx {name}@<version>`, or add it to a dependency group and `uv run` it from the lock.",
+            "pipx": f"Pin it: `pipx install {name}==<version>`.",
+            "pipx run": f"Pin it: `pipx run --spec {name}==<version> {name}`.",
+        }
+        verb = "runs the newest release of" if run else "installs"
+        tail = "" if run else " unpinned"
+        self.report(ED502, cmd.path, cmd.command.line,
+                    f"'{_shown(cmd.command.argv)}' {verb} {listed}{tail}: every new release reaches CI "
+                    f"unreviewed, so a build can break with no change in this repository.",
+                    fixes[tool])
+
+    def _installer(self, cmd: _Cmd) -> None:
+        for word in cmd.command.argv[1:]:
+            if _UV_INSTALLER_RE.match(word):
+                self.report(ED502, cmd.path, cmd.command.line,
+                            f"'{_shown(cmd.command.argv)}' fetches uv's installer for the newest release: every "
+                            f"uv release reaches CI unreviewed.",
+                            "Use the versioned installer, https://astral.sh/uv/<version>/install.sh, or "
+                            "astral-sh/setup-uv with `version:`.")
+                return
+
+    def _setup_uv(self, workflow: Workflow) -> None:
+        for job in workflow.jobs:
+            for step in job.steps:
+                if not step.uses or not _SETUP_UV_RE.match(step.uses.strip()):
+                    continue
+                version = step.with_.get("version")
+                if (step.with_.get("version-file") or "").strip():
+                    continue
+                if version is not None and version.strip():
+                    if _floating_version(version):
+                        self.report(ED502, workflow.path, step.with_lines.get("version", step.line),
+                                    f"'{step.uses}' with version '{version.strip()}' installs the newest uv "
+                                    f"release: every uv release reaches CI unreviewed.",
+                                    "Give an exact version, e.g. `version: \"0.9.5\"` (Renovate can bump it).")
+                    continue
+                folder = _join(workflow.root, step.with_.get("working-directory"))
+                if folder is None or self.facts.uv_version_pinned(folder):
+                    continue
+                self.report(ED502, workflow.path, step.uses_line or step.line,
+                            f"'{step.uses}' without `version` installs the newest uv release (no "
+                            f"`required-version` in uv.toml or [tool.uv] either): every uv release reaches "
+                            f"CI unreviewed.",
+                            "Add `with: version: \"<version>\"`, or set `required-version` in [tool.uv], "
+                            "which setup-uv reads.")
+
+    # --- tox and nox sessions run by CI ---
+
+    def _session_runner(self, cmd: _Cmd) -> None:
+        found = _session_tool(list(cmd.command.argv))
+        if found is None or cmd.cwd is None or cmd.declared:
+            return
+        tool, args = found
+        folder = cmd.cwd
+        if tool == "tox":
+            names = _tox_selection(args, cmd.env)
+            rel = "tox.ini" if folder == "." else f"{folder}/tox.ini"
+            if rel in self.project.files("tox.ini") and names is not False:
+                _merge(self.tox_runs, rel, names)
+        else:
+            names = _nox_selection(args, cmd.env)
+            rel = "noxfile.py" if folder == "." else f"{folder}/noxfile.py"
+            if rel in self.project.files("noxfile.py") and names is not False:
+                _merge(self.nox_runs, rel, names)
+
+    def _sessions(self) -> None:
+        from envdoctor.sources.workflows import parse_noxfile, parse_tox_sessions
+
+        for rel, names in sorted(self.tox_runs.items(), key=lambda kv: kv[0]):
+            tox: ToxFile | None = self.project.parsed("tox-sessions", rel, parse_tox_sessions)
+            if tox is not None:
+                for env_name in sorted(tox.selected(names)):
+                    self._job(_tox_commands(tox, env_name))
+        for rel, names in sorted(self.nox_runs.items(), key=lambda kv: kv[0]):
+            nox: NoxFile | None = self.project.parsed("nox-sessions", rel, parse_noxfile)
+            if nox is not None:
+                for session in nox.selected(names):
+                    self._job(_nox_commands(nox, session))
+
+
+def _merge(runs: dict[str, set[str] | None], rel: str, names: set[str] | None) -> None:
+    if rel in runs and runs[rel] is None:
+        return
+    if names is None:
+        runs[rel] = None
+    else:
+        runs.setdefault(rel, set()).update(names)  # type: ignore[union-attr]
+
+
+# --- option splitting -------------------------------------------------------------------------------------
+
+# Options of `uv run` / `uvx` / `pipx run` that take a value (long names without dashes; short letters apart).
+_UV_RUN_VALUES = frozenset(
+    "with with-editable with-requirements python package extra group no-group only-group directory project "
+    "env-file index default-index index-url extra-index-url find-links index-strategy keyring-provider "
+    "resolution prerelease exclude-newer exclude-newer-package config-setting config-settings-package "
+    "no-build-isolation-package link-mode refresh-package reinstall-package upgrade-package cache-dir "
+    "config-file color python-preference allow-insecure-host no-binary-package no-build-package "
+    "python-platform from constraints constraint overrides build-constraints".split())
+_UVX_VALUES = _UV_RUN_VALUES
+_PIPX_RUN_VALUES = frozenset("spec python pip-args index-url backend".split())
+
+
+def _after(argv: list[str], word: str) -> list[str]:
+    return argv[argv.index(word) + 1:] if word in argv else []
+
+
+def _split_options(words: list[str], long_values: frozenset[str], short_values: str
+                   ) -> tuple[list[tuple[str, str | None]], list[str]]:
+    """Options up to the first positional word (the command or tool to run), and the words from there."""
+    options: list[tuple[str, str | None]] = []
+    index = 0
+    while index < len(words):
+        word = words[index]
+        if word == "--":
+            index += 1
+            break
+        if not word.startswith("-") or word == "-":
+            break
+        index += 1
+        if word.startswith("--"):
+            name, eq, value = word[2:].partition("=")
+            if not eq and name in long_values and index < len(words):
+                value = words[index]
+                index += 1
+            options.append((name, value if (eq or name in long_values) else None))
+        else:
+            letter = word[1:2]
+            long_name = {"p": "python", "w": "with", "c": "constraints"}.get(letter, letter)
+            if letter in short_values:
+                value = word[2:].lstrip("=")
+                if not value and index < len(words):
+                    value = words[index]
+                    index += 1
+                options.append((long_name, value))
+            else:
+                options.append((long_name, None))
+    return options, words[index:]
+
+
+def _requirement_name(spec: str) -> str:
+    name = re.split(r"[\[<>=!~;@ ]", spec.strip(), maxsplit=1)[0]
+    return name or spec
+
+
+def _artefact(word: str) -> bool:
+    """A built wheel or sdist file: installing the artefact the job built is not installing "the project"."""
+    return word.lower().endswith((".whl", ".tar.gz", ".zip")) or "*" in word
+
+
+def _floats(spec: str, tool: str) -> bool:
+    """Whether a tool spec leaves the version open. Paths, URLs and `$VARS` are not judged."""
+    if _unknown(spec) or _local(spec) or "://" in spec:
+        return False
+    if tool in ("uv", "uvx") and "@" in spec:
+        return spec.rsplit("@", 1)[1].strip().lower() in ("", "latest")
+    pinned = requirement_is_pinned(spec)
+    if pinned is None:
+        return False
+    if _requirement_name(spec).lower() in _BOOTSTRAP:
+        return False
+    return not pinned
+
+
+def _floating_version(version: str) -> bool:
+    """A setup-uv `version:` that follows new releases: `latest`, `*`, or a lower bound alone."""
+    text = version.strip().strip("\"'").lower()
+    if _unknown(text):
+        return False
+    if text in ("latest", "*", "x"):
+        return True
+    return text.startswith(">") and "<" not in text and "," not in text
+
+
+_PYTHON_RE = re.compile(r"^(python|pypy)(\d+(\.\d+)?)?$|^py$")
+_LAUNCHERS = frozenset({"poetry", "pdm", "hatch", "pipenv"})
+
+
+def _session_tool(argv: list[str]) -> tuple[str, list[str]] | None:
+    """("tox" | "nox", its arguments) when the command runs tox or nox, however it is launched."""
+    words = list(argv)
+    for _ in range(_MAX_LAUNCH_DEPTH):
+        if not words:
+            return None
+        program = _basename(words[0]).lower()
+        tool = _requirement_name(program)
+        if tool in ("tox", "nox"):
+            return tool, words[1:]
+        if _PYTHON_RE.match(program) and len(words) > 2 and words[1] == "-m":
+            words = words[2:]
+        elif program in ("uvx", "pipx") or (program == "uv" and words[1:3] == ["tool", "run"]):
+            rest = words[3:] if program == "uv" else words[1:]
+            if program == "pipx":
+                rest = rest[1:] if rest[:1] == ["run"] else []
+            options, rest = _split_options(rest, _UVX_VALUES | _PIPX_RUN_VALUES, "pwc")
+            source = dict(options).get("from") or dict(options).get("spec")
+            if source and _requirement_name(source) in ("tox", "nox") and rest:
+                return _requirement_name(source), rest[1:]
+            words = rest
+        elif program == "uv" and words[1:2] == ["run"]:
+            words = _split_options(words[2:], _UV_RUN_VALUES, "pw")[1]
+        elif program in _LAUNCHERS and words[1:2] == ["run"]:
+            rest = words[2:]
+            start = next((i for i, w in enumerate(rest) if not w.startswith("-")), len(rest))
+            words = rest[start:]
+        else:
+            return None
+    return None
+
+
+def _tox_selection(args: list[str], env: Mapping[str, str]) -> set[str] | None | bool:
+    """The env names a tox command runs; None for its env_list; False when it cannot be known."""
+    names: set[str] = set()
+    index = 0
+    while index < len(args):
+        word = args[index]
+        value = None
+        if word in ("-e", "--env") and index + 1 < len(args):
+            value = args[index + 1]
+            index += 1
+        elif word.startswith("--env="):
+            value = word[6:]
+        elif word.startswith("-e") and len(word) > 2 and not word.startswith("--"):
+            value = word[2:]
+        elif word in ("-m", "--labels", "-f", "--factors"):
+            return False
+        if value is not None:
+            if _unknown(value):
+                return False
+            if value in ("ALL", "all"):
+                return None
+            names.update(v.strip() for v in value.split(",") if v.strip())
+        index += 1
+    if names:
+        return names
+    if "TOXENV" in env:
+        value = env["TOXENV"]
+        return False if _unknown(value) else {v.strip() for v in value.split(",") if v.strip()}
+    return None
+
+
+def _nox_selection(args: list[str], env: Mapping[str, str]) -> set[str] | None | bool:
+    names: set[str] = set()
+    index = 0
+    while index < len(args):
+        word = args[index]
+        if word in ("-s", "-e", "--session", "--sessions"):
+            index += 1
+            while index < len(args) and not args[index].startswith("-"):
+                if _unknown(args[index]):
+                    return False
+                names.update(v.strip() for v in args[index].split(",") if v.strip())
+                index += 1
+            continue
+        if word.startswith(("--session=", "--sessions=")):
+            names.update(word.partition("=")[2].split(","))
+        elif word in ("-t", "--tags", "-k", "--keywords", "-p", "--python"):
+            return False
+        index += 1
+    if names:
+        return names
+    if "NOXSESSION" in env:
+        value = env["NOXSESSION"]
+        return False if _unknown(value) else {v.strip() for v in value.split(",") if v.strip()}
+    return None
+
+
+def _tox_commands(tox: ToxFile, name: str) -> list[_Cmd]:
+    """What tox runs for an environment: its deps (as one install each), commands_pre, then commands."""
+    env = tox.effective(name)
+    if env is None:
+        return []
+    folder = tox.directory
+    constraint_words: list[str] = []
+    for entry, _line in env.deps:
+        if entry.startswith(("-c", "--constraint")):
+            constraint_words += entry.split()
+    commands: list[_Cmd] = []
+    for entry, line in env.deps:
+        if entry.startswith(("-c", "--constraint")):
+            continue
+        words = tuple(["pip", "install", *entry.split(), *constraint_words])
+        commands.append(_Cmd(SimpleCommand(words, (), line, words), tox.path, env.setenv, folder, folder,
+                             declared=True))
+    for script in (*env.commands_pre, *env.commands):
+        for command in script.commands:
+            command = unwrap(command)
+            if command.argv:
+                commands.append(_Cmd(command, tox.path, env.setenv, folder, folder))
+    return commands
+
+
+def _nox_commands(nox: NoxFile, session) -> list[_Cmd]:  # noqa: ANN001
+    commands = []
+    for call in session.calls:
+        words = ("pip", "install", *call.argv) if call.kind == "install" else call.argv
+        if words:
+            commands.append(_Cmd(SimpleCommand(tuple(words), (), call.line, tuple(words)), nox.path, call.env,
+                                 nox.directory, nox.directory, declared=call.kind == "install"))
+    return commands
+
+
+# --- the rules ----------------------------------------------------------------------------------------------
+
+_RESULTS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def _hits(project: Project, code: str) -> Iterator[Hit]:
+    """Both rules share one walk of the workflows per scan."""
+    if project not in _RESULTS:
+        _RESULTS[project] = _Analysis(project).run()
+    for found in _RESULTS[project]:
+        if found.code == code:
+            yield found.hit
+
+
+class CiIgnoresLockfile(Rule):
+    code = "ED501"
+    name = "ci-ignores-lockfile"
+    severity = Severity.ERROR
+    target = "repository"
+    summary = "A CI workflow installs the project's dependencies without the lock."
+    fix_hint = "Install from the lock: `uv sync --locked`, `poetry install`, `pip install -r <lock> --require-hashes`."
+
+    def check(self, project: Project, context: Context) -> Iterator[Hit]:
+        yield from _hits(project, ED501)
+
+
+class CiUnpinnedTool(Rule):
+    code = "ED502"
+    name = "ci-unpinned-tool"
+    severity = Severity.WARNING
+    target = "repository"
+    summary = "A CI workflow installs a tool without pinning its version."
+    fix_hint = "Pin the tool's version (`uv==0.9.5`, `ruff@0.14.0`, setup-uv `version:`)."
+
+    def check(self, project: Project, context: Context) -> Iterator[Hit]:
+        yield from _hits(project, ED502)

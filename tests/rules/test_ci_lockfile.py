@@ -1,0 +1,372 @@
+"""ED501 ci-ignores-lockfile: CI installs the project's dependencies without the lock; and the near-misses."""
+
+from __future__ import annotations
+
+import pytest
+
+PYPROJECT = """\
+[project]
+name = "demo"
+version = "0.1.0"
+requires-python = ">=3.11"
+dependencies = ["requests>=2.31"]
+
+[dependency-groups]
+dev = ["pytest>=8"]
+"""
+UV_LOCK = """\
+version = 1
+revision = 3
+requires-python = ">=3.11"
+
+[[package]]
+name = "demo"
+version = "0.1.0"
+source = { editable = "." }
+"""
+GH = ".github/workflows/ci.yml"
+HEAD = "on: push\njobs:\n  test:\n    runs-on: ubuntu-latest\n    steps:\n"  # steps start on line 6
+
+
+def steps(*runs: str) -> str:
+    """A one-job GitHub workflow with one `run:` step per argument, the first on line 6."""
+    return HEAD + "".join(f"      - run: {run}\n" for run in runs)
+
+
+def results(repo, workflow, *, path=GH, files=None, lock=True, select="ED501"):
+    repo.write("pyproject.toml", PYPROJECT)
+    if lock:
+        repo.write("uv.lock", UV_LOCK)
+    for rel, text in (files or {}).items():
+        repo.write(rel, text)
+    repo.write(path, workflow)
+    return [(f["code"], f["path"], f["line"]) for f in repo.findings("--select", select)]
+
+
+def lines(repo, workflow, **kwargs):
+    return [line for _code, _path, line in results(repo, workflow, **kwargs)]
+
+
+# --- uv ---
+
+
+@pytest.mark.parametrize(("workflow", "expected"), [
+    (steps("uv sync"), [6]),
+    (steps("uv sync --all-extras --dev"), [6]),
+    (steps("uv --directory . sync"), [6]),
+    (steps("uv sync --upgrade --locked"), [6]),  # upgrading past the lock
+    (steps("UV_FROZEN=0 uv sync"), [6]),
+    (steps("uv run pytest"), [6]),  # the first `uv run` syncs the environment
+    (steps("uv run pytest", "uv run ruff check"), [6]),  # ... once
+    (steps("uv lock", "uv sync --frozen"), [7]),  # the lock was regenerated in CI
+    (steps("uv lock --upgrade", "uv sync --locked"), [7]),
+    (steps("uv lock", "uv run --frozen pytest"), [7]),
+    (steps("sudo -E uv sync"), [6]),
+    (steps("if [ -f uv.lock ]; then uv sync; fi"), [6]),
+    (steps("bash -c 'uv sync'"), [6]),
+    (HEAD + "      - run: uv sync\n        env:\n          UV_FROZEN: 'false'\n", [6]),
+])
+def test_uv_must_flag(repo, workflow, expected):
+    assert lines(repo, workflow) == expected
+
+
+@pytest.mark.parametrize("workflow", [
+    steps("uv sync --locked"),
+    steps("uv sync --frozen"),
+    steps("uv sync --locked --all-extras", "uv run pytest"),
+    steps("uv lock --check", "uv sync"),
+    steps("uv lock --locked", "uv run pytest"),
+    steps("UV_LOCKED=1 uv sync"),
+    steps("export UV_FROZEN=1 && uv sync"),
+    steps("UV_FROZEN=1; export UV_FROZEN; uv sync"),
+    steps("env UV_FROZEN=1 uv sync"),
+    steps("uv run --frozen pytest"),
+    steps("uv run --locked pytest"),
+    steps("uv run --no-project python -c 'print(1)'"),
+    steps("uv run --no-sync pytest"),
+    steps("uv run scripts/check.py"),  # may be a PEP 723 script with its own dependencies: not judged
+    steps("uv sync --script tool.py"),
+    steps("uv lock", "git diff --exit-code uv.lock", "uv sync --frozen"),  # regenerate-and-compare is a check
+    steps("echo uv sync", "# uv sync"),
+    "env:\n  UV_FROZEN: '1'\n" + steps("uv sync"),
+    HEAD.replace("    steps:\n", "    env:\n      UV_LOCKED: true\n    steps:\n") + "      - run: uv sync\n",
+    HEAD + "      - run: uv sync\n        env:\n          UV_FROZEN: ${{ inputs.frozen }}\n",
+    HEAD + "      - shell: python\n        run: |\n          print('uv sync')\n",
+])
+def test_uv_must_not_flag(repo, workflow):
+    assert lines(repo, workflow) == []
+
+
+def test_uv_without_a_committed_lock_is_another_rules_business(repo):
+    assert lines(repo, steps("uv sync", "uv run pytest"), lock=False) == []
+
+
+def test_uv_lock_that_git_does_not_track_is_not_in_the_checkout(repo):
+    repo.write(".gitignore", "uv.lock\n")
+    repo.write("pyproject.toml", PYPROJECT)
+    repo.write("uv.lock", UV_LOCK)
+    repo.write(GH, steps("uv sync"))
+    repo.init_git()
+    assert repo.codes("--select", "ED501") == []
+    repo.write(".gitignore", "")
+    repo.git("add", "-f", "uv.lock")
+    assert repo.codes("--select", "ED501") == ["ED501"]
+
+
+def test_workspace_member_uses_the_root_lock(repo):
+    workflow = HEAD + "      - run: uv sync\n        working-directory: packages/api\n"
+    assert lines(repo, workflow) == [6]
+
+
+def test_multi_line_script_reports_the_physical_line(repo):
+    workflow = HEAD + (
+        "      - name: Install\n"       # 6
+        "        run: |\n"              # 7
+        "          set -eux\n"          # 8
+        "\n"                            # 9
+        "          uv venv\n"           # 10
+        "          uv sync \\\n"        # 11
+        "            --all-extras\n"    # 12
+    )
+    assert lines(repo, workflow) == [11]
+
+
+def test_message_quotes_the_command_and_says_why(repo):
+    repo.write("pyproject.toml", PYPROJECT)
+    repo.write("uv.lock", UV_LOCK)
+    repo.write(GH, steps("uv sync --dev"))
+    (finding,) = repo.findings("--select", "ED501")
+    assert finding["message"].startswith("'uv sync --dev' does not hold CI to uv.lock")
+    assert "--locked" in finding["fix_hint"]
+
+
+# --- Poetry, Pipenv ---
+
+
+@pytest.mark.parametrize(("workflow", "expected"), [
+    (steps("poetry lock", "poetry install"), [7]),
+    (steps("poetry lock --no-update && poetry install --with dev"), [6]),
+    (steps("poetry update"), [6]),
+    (steps("pipenv install --dev"), [6]),
+    (steps("pipenv install --skip-lock"), [6]),
+    (steps("pipenv lock", "pipenv sync"), [7]),
+])
+def test_poetry_and_pipenv_must_flag(repo, workflow, expected):
+    files = {"poetry.lock": "# poetry\n", "Pipfile": "[packages]\n", "Pipfile.lock": "{}\n"}
+    assert lines(repo, workflow, files=files, lock=False) == expected
+
+
+@pytest.mark.parametrize("workflow", [
+    steps("poetry install"),
+    steps("poetry install --sync --no-root"),
+    steps("poetry check --lock", "poetry install"),
+    steps("poetry lock", "git diff --exit-code", "poetry install"),
+    steps("poetry update --dry-run"),
+    steps("pipenv install --deploy --dev"),
+    steps("pipenv sync --dev"),
+    steps("pipenv install requests"),  # adding a package is not installing the project
+])
+def test_poetry_and_pipenv_must_not_flag(repo, workflow):
+    files = {"poetry.lock": "# poetry\n", "Pipfile": "[packages]\n", "Pipfile.lock": "{}\n"}
+    assert lines(repo, workflow, files=files, lock=False) == []
+
+
+def test_pipenv_without_a_lock_is_not_flagged(repo):
+    assert lines(repo, steps("pipenv install --dev"), files={"Pipfile": "[packages]\n"}, lock=False) == []
+
+
+# --- pip and uv pip ---
+
+PINNED = "requests==2.32.3 \\\n    --hash=sha256:" + "a" * 64 + "\ncertifi==2024.8.30 \\\n    --hash=sha256:" + "b" * 64 + "\n"
+
+
+@pytest.mark.parametrize(("workflow", "expected"), [
+    (steps("pip install -e .[dev]"), [6]),
+    (steps("pip install '.[test]'"), [6]),
+    (steps("python -m pip install ."), [6]),
+    (steps("python3.12 -m pip install --user -e ."), [6]),
+    (steps("uv pip install --system -e ."), [6]),
+    (steps("pip install --group dev"), [6]),
+    (steps("pip install -r requirements.in"), [6]),  # an input file, even one envdoctor cannot see
+    (steps("pip install -r requirements-dev.txt"), [6]),
+    (steps("uv pip install -r pyproject.toml --all-extras"), [6]),
+    (steps("pip install requests"), [6]),  # a project dependency, unpinned
+    (steps("pip install 'pytest>=8' coverage==7.6.1"), [6]),
+    (steps("pip install -r requirements.lock.txt", "pip install --upgrade requests"), [7]),
+    (steps("cd sub && pip install -r requirements.txt"), [6]),
+    (steps("pip install -e ./libs/core"), [6]),
+])
+def test_pip_must_flag(repo, workflow, expected):
+    files = {"requirements-dev.txt": "-r requirements.lock.txt\nrich>=13\n", "requirements.lock.txt": PINNED,
+             "sub/requirements.txt": "requests\n", "libs/core/pyproject.toml": PYPROJECT}
+    assert lines(repo, workflow, files=files) == expected
+
+
+@pytest.mark.parametrize("workflow", [
+    steps("pip install -e . -c constraints.txt"),
+    steps("pip install --constraint=constraints.txt .[dev]"),
+    steps("PIP_CONSTRAINT=constraints.txt pip install -e ."),
+    HEAD.replace("    steps:\n", "    env:\n      PIP_CONSTRAINT: constraints.txt\n    steps:\n")
+    + "      - run: pip install -e .\n",
+    steps("pip install --no-deps -e ."),
+    steps("pip install --require-hashes -r requirements.lock.txt", "pip install --no-deps -e ."),
+    steps("pip install --require-hashes -r requirements.lock.txt", "pip install -e ."),
+    steps("pip install -r requirements.lock.txt requests"),
+    steps("uv sync --locked", "uv pip install -e ."),
+    steps("pip install -r requirements.txt"),  # fully pinned: a lock
+    steps("pip install -r compiled.txt"),  # pip-compile output: the project, then pinned dependencies
+    steps("pip install requests==2.32.3"),
+    steps("pip install --upgrade pip setuptools wheel"),
+    steps("pip install dist/*.whl"),
+    steps("pip install -r $REQUIREMENTS"),
+    steps("pip install -r ${{ matrix.requirements }}"),
+    steps("pip install -r docs/unknown.txt"),  # not found, not tracked: not judged
+    steps("uv pip install --exclude-newer 2025-01-01 -e ."),
+    steps("pip download requests"),
+    steps("pip install git+https://example.invalid/org/pkg@v1.0"),
+    steps("cd empty && pip install -e ."),  # declares no dependencies: nothing to pin
+])
+def test_pip_must_not_flag(repo, workflow):
+    files = {"requirements.txt": PINNED, "requirements.lock.txt": PINNED,
+             "compiled.txt": "-e file:.\n" + PINNED,
+             "empty/pyproject.toml": '[project]\nname = "empty"\nversion = "1"\ndependencies = []\n'}
+    assert lines(repo, workflow, files=files) == []
+
+
+def test_requirements_file_found_through_git(repo):
+    repo.write("requirements/dev.txt", "pytest>=8\n")
+    repo.write("pyproject.toml", PYPROJECT)
+    repo.write(GH, steps("pip install -r requirements/dev.txt"))
+    assert repo.codes("--select", "ED501") == []  # not a requirements file name, and no git: not read
+    repo.init_git()
+    findings = repo.findings("--select", "ED501")
+    assert [(f["path"], f["line"]) for f in findings] == [(GH, 6)]
+    assert "requirements/dev.txt, which does not pin 'pytest>=8'" in findings[0]["message"]
+
+
+def test_project_dependency_vs_tool(repo):
+    found = results(repo, steps("pip install requests ruff"), select="ED501,ED502")
+    assert found == [("ED501", GH, 6), ("ED502", GH, 6)]
+
+
+# --- other CI systems ---
+
+
+def test_gitlab(repo):
+    text = (
+        "default:\n"
+        "  before_script:\n"
+        "    - pip install -e .\n"                     # 3
+        "variables:\n  UV_FROZEN: '1'\n"
+        "test:\n"
+        "  script:\n"
+        "    - uv sync\n"                              # 8: frozen by the global variables
+        "    - poetry lock\n"
+        "lint:\n"
+        "  before_script: []\n"
+        "  script:\n"
+        "    - |\n"
+        "      uv run --no-sync ruff check\n"
+        "      pip install -r requirements.in\n"       # 15
+    )
+    assert results(repo, text, path=".gitlab-ci.yml") == [("ED501", ".gitlab-ci.yml", 3),
+                                                           ("ED501", ".gitlab-ci.yml", 15)]
+
+
+def test_gitlab_cd_carries_over_between_script_items(repo):
+    text = "test:\n  script:\n    - cd sub\n    - pip install -r requirements.txt\n"
+    files = {"sub/requirements.txt": "requests\n", "requirements.txt": PINNED}
+    assert lines(repo, text, path=".gitlab-ci.yml", files=files) == [4]
+
+
+def test_azure_and_circleci(repo):
+    azure = "steps:\n  - script: uv sync\n  - bash: uv sync\n    env:\n      UV_LOCKED: '1'\n"
+    circle = ("version: 2.1\njobs:\n  test:\n    steps:\n      - checkout\n"
+              "      - run: pip install -e .[dev]\n"                                 # 6
+              "      - run:\n          name: sync\n          command: uv sync\n")   # 9
+    repo.write(".circleci/config.yml", circle)
+    assert results(repo, azure, path="azure-pipelines.yml") == [
+        ("ED501", ".circleci/config.yml", 6), ("ED501", ".circleci/config.yml", 9), ("ED501", "azure-pipelines.yml", 2)]
+
+
+# --- tox and nox sessions that CI runs ---
+
+TOX = """\
+[tox]
+env_list = py312, lint
+
+[testenv]
+deps =
+    -r requirements.in
+    pytest
+commands = pytest
+
+[testenv:lint]
+deps = ruff
+commands =
+    pip install -e .[dev]
+    ruff check
+
+[testenv:docs]
+deps = -r docs.in
+"""
+
+
+def test_tox_envs_run_by_ci(repo):
+    files = {"tox.ini": TOX}
+    assert results(repo, steps("tox"), files=files) == [("ED501", "tox.ini", 6), ("ED501", "tox.ini", 13)]
+    assert results(repo, steps("uvx --with tox-uv tox -e lint"), files=files) == [("ED501", "tox.ini", 13)]
+    assert results(repo, steps("python -m tox -e docs"), files=files) == [("ED501", "tox.ini", 17)]
+    assert results(repo, steps("pytest"), files=files) == []  # CI does not run tox: tox.ini is not CI's
+    assert results(repo, steps("tox -m ci"), files=files) == []  # labels: which envs is unknown
+
+
+def test_tox_constraints_and_bare_deps_are_not_flagged(repo):
+    tox = "[testenv]\ndeps =\n    -c constraints.txt\n    -r requirements.in\n    pytest\n    coverage\ncommands = pytest\n"
+    assert lines(repo, steps("tox -e py"), files={"tox.ini": tox}) == []
+
+
+NOXFILE = """\
+import nox
+
+
+@nox.session
+def tests(session):
+    session.install("-e", ".[test]")
+    session.install("pytest", "coverage")
+    session.run("pytest")
+
+
+@nox.session(venv_backend="uv")
+def locked(session):
+    session.run_install("uv", "sync", "--locked", env={"UV_PROJECT_ENVIRONMENT": session.virtualenv.location})
+    session.run("uv", "sync")
+
+
+@nox.session(default=False)
+def dev(session):
+    session.install("-r", "requirements.in")
+"""
+
+
+def test_nox_sessions_run_by_ci(repo):
+    files = {"noxfile.py": NOXFILE}
+    assert results(repo, steps("nox"), files=files) == [("ED501", "noxfile.py", 6)]
+    assert results(repo, steps("uvx nox -s dev"), files=files) == [("ED501", "noxfile.py", 19)]
+    assert results(repo, steps("pipx run nox --sessions tests locked"), files=files) == [("ED501", "noxfile.py", 6)]
+    assert results(repo, steps("echo nox"), files=files) == []
+
+
+# --- suppressions ---
+
+
+def test_suppression_above_a_step_covers_its_script(repo):
+    workflow = HEAD + (
+        "      # envdoctor: ignore[ED501] -- this job tests the newest releases on purpose\n"
+        "      - name: Newest\n"
+        "        run: |\n"
+        "          pip install -U -e .[dev]\n"
+        "      - run: uv sync  # envdoctor: ignore[ci-ignores-lockfile]\n"
+        "      - run: uv sync --dev\n"
+    )
+    assert results(repo, workflow, select="ED501,ED002") == [("ED501", GH, 11)]

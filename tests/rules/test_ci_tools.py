@@ -1,0 +1,138 @@
+"""ED502 ci-unpinned-tool: CI installs its tools unpinned; and the near-misses."""
+
+from __future__ import annotations
+
+import pytest
+
+GH = ".github/workflows/ci.yml"
+HEAD = "on: push\njobs:\n  test:\n    runs-on: ubuntu-latest\n    steps:\n"  # steps start on line 6
+PYPROJECT = '[project]\nname = "demo"\nversion = "0.1.0"\ndependencies = ["requests>=2.31"]\n'
+
+
+def steps(*runs: str) -> str:
+    return HEAD + "".join(f"      - run: {run}\n" for run in runs)
+
+
+def results(repo, workflow, *, path=GH, files=None):
+    repo.write("pyproject.toml", PYPROJECT)
+    for rel, text in (files or {}).items():
+        repo.write(rel, text)
+    repo.write(path, workflow)
+    return [(f["path"], f["line"]) for f in repo.findings("--select", "ED502")]
+
+
+def lines(repo, workflow, **kwargs):
+    return [line for _path, line in results(repo, workflow, **kwargs)]
+
+
+@pytest.mark.parametrize(("workflow", "expected"), [
+    (steps("pip install uv"), [6]),
+    (steps("python -m pip install --upgrade pip uv"), [6]),  # pip is fine, uv is not
+    (steps("pip install 'ruff>=0.6'"), [6]),
+    (steps("pip install --user pipx", "pipx install poetry"), [6, 7]),
+    (steps("pipx install 'poetry<3'"), [6]),
+    (steps("pipx run black --check ."), [6]),
+    (steps("uv tool install ruff"), [6]),
+    (steps("uv tool install ruff@latest"), [6]),
+    (steps("uv tool install --with tox-uv tox"), [6]),
+    (steps("uvx ruff check ."), [6]),
+    (steps("uvx --python 3.12 --with pytest-cov pytest"), [6]),
+    (steps("uv tool run mypy src"), [6]),
+    (steps("curl -LsSf https://astral.sh/uv/install.sh | sh"), [6]),
+    (steps("wget -qO- https://astral.sh/uv/install.sh | sh"), [6]),
+    (steps("sudo pip install build twine"), [6]),
+])
+def test_must_flag(repo, workflow, expected):
+    assert lines(repo, workflow) == expected
+
+
+@pytest.mark.parametrize("workflow", [
+    steps("pip install uv==0.5.1"),
+    steps("python -m pip install --upgrade pip"),
+    steps("pip install -U pip setuptools wheel"),
+    steps("pip install -c constraints.txt ruff"),
+    steps("PIP_CONSTRAINT=ci-constraints.txt pip install build"),
+    steps("pip install requests"),  # a project dependency: ED501's business
+    steps("pipx install poetry==1.8.3"),
+    steps("pipx run tool==1.2"),
+    steps("pipx run --spec black==24.10.0 black --check ."),
+    steps("uv tool install ruff==0.6.9"),
+    steps("uv tool install ruff@0.6.9"),
+    steps("uv tool install -c constraints.txt ruff"),
+    steps("uvx ruff@0.6.9 check ."),
+    steps("uvx --from 'ruff==0.6.9' ruff check ."),
+    steps("uvx --from . mytool"),
+    steps("uvx ${{ matrix.tool }}"),
+    steps("uv run ruff check ."),  # runs the project's locked ruff
+    steps("curl -LsSf https://astral.sh/uv/0.5.1/install.sh | sh"),
+    steps("echo pip install uv"),
+    steps("pip install -r requirements-tools.txt"),  # a file: ED501 judges files
+])
+def test_must_not_flag(repo, workflow):
+    assert lines(repo, workflow) == []
+
+
+SETUP = HEAD + "      - uses: actions/checkout@v4\n      - uses: astral-sh/setup-uv@v6\n"  # uses: on line 7
+
+
+@pytest.mark.parametrize(("workflow", "expected"), [
+    (SETUP, [7]),
+    (SETUP + "        with:\n          enable-cache: true\n", [7]),
+    (SETUP + "        with:\n          version: latest\n", [9]),
+    (SETUP + "        with:\n          version: '>=0.4'\n", [9]),
+    (HEAD + "      - uses: astral-sh/setup-uv@e92bafb6253dcd438e0484186d7669ea7a8ca1cc  # v6\n", [6]),
+])
+def test_setup_uv_must_flag(repo, workflow, expected):
+    assert lines(repo, workflow) == expected
+
+
+@pytest.mark.parametrize("workflow", [
+    SETUP + "        with:\n          version: '0.5.1'\n",
+    SETUP + "        with:\n          version: 0.4.x\n",
+    SETUP + "        with:\n          version: '>=0.4.25,<0.5'\n",
+    SETUP + "        with:\n          version: ${{ env.UV_VERSION }}\n",
+    SETUP + "        with:\n          version-file: pyproject.toml\n",
+    HEAD + "      - uses: actions/setup-python@v5\n",
+])
+def test_setup_uv_must_not_flag(repo, workflow):
+    assert lines(repo, workflow) == []
+
+
+def test_setup_uv_reads_required_version(repo):
+    pinned = PYPROJECT + '\n[tool.uv]\nrequired-version = "==0.5.1"\n'
+    assert lines(repo, SETUP, files={"pyproject.toml": pinned}) == []
+    repo.write("pyproject.toml", PYPROJECT)
+    assert results(repo, SETUP, files={"uv.toml": 'required-version = ">=0.5,<0.6"\n'}) == []
+
+
+def test_setup_uv_reads_required_version_in_its_working_directory(repo):
+    workflow = SETUP + "        with:\n          working-directory: app\n"
+    assert lines(repo, workflow, files={"uv.toml": 'required-version = "0.5.1"\n'}) == [7]
+    assert lines(repo, workflow, files={"app/uv.toml": 'required-version = "0.5.1"\n'}) == []
+
+
+def test_setup_uv_in_other_ci_files_is_not_a_github_action(repo):
+    assert lines(repo, "test:\n  script:\n    - echo astral-sh/setup-uv@v6\n", path=".gitlab-ci.yml") == []
+
+
+def test_message_and_hint(repo):
+    repo.write(GH, steps("uvx ruff check ."))
+    (finding,) = repo.findings("--select", "ED502")
+    assert finding["message"].startswith("'uvx ruff check .' runs the newest release of 'ruff'")
+    assert finding["fix_hint"].startswith("Pin it: `uvx ruff@<version>`")
+    assert finding["severity"] == "warning"
+
+
+def test_other_ci_systems(repo):
+    repo.write(".gitlab-ci.yml", "lint:\n  script:\n    - pip install tox\n    - tox -e lint\n")
+    repo.write("azure-pipelines.yml", "steps:\n  - script: pip install pre-commit==4.0.1\n  - bash: uvx ruff check\n")
+    circle = "version: 2.1\njobs:\n  t:\n    steps:\n      - run: pipx install hatch\n"
+    assert results(repo, circle, path=".circleci/config.yml") == [
+        (".circleci/config.yml", 5), (".gitlab-ci.yml", 3), ("azure-pipelines.yml", 3)]
+
+
+def test_nox_session_run_by_ci(repo):
+    noxfile = ("import nox\n\n@nox.session\ndef build(session):\n"
+               "    session.install('build')\n"                 # 5: the session's own tools: not judged
+               "    session.run('pip', 'install', 'twine')\n")  # 6: an explicit pip command
+    assert results(repo, steps("nox -s build"), files={"noxfile.py": noxfile}) == [("noxfile.py", 6)]
