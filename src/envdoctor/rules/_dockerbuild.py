@@ -131,25 +131,36 @@ def _join(folder: str, rel: str) -> str:
     return clean_path(f"{folder}/{rel}")
 
 
-_CACHE: weakref.WeakKeyDictionary[Project, dict[int, Build]] = weakref.WeakKeyDictionary()
+@dataclass
+class _ProjectCache:
+    builds: dict[int, Build] = field(default_factory=dict)
+    paths: dict[int, str] | None = None  # id(parsed Dockerfile) -> its path
+
+
+_CACHE: weakref.WeakKeyDictionary[Project, _ProjectCache] = weakref.WeakKeyDictionary()
 
 
 def build_of(dockerfile: Dockerfile, context: Context) -> Build:
+    """The Build of a Dockerfile, made once per scan and shared by the rules."""
     project = context.project
-    builds = _CACHE.setdefault(project, {})
-    build = builds.get(id(dockerfile))
+    cache = _CACHE.setdefault(project, _ProjectCache())
+    build = cache.builds.get(id(dockerfile))
     if build is None or build.dockerfile is not dockerfile:
-        build = builds[id(dockerfile)] = Build(dockerfile, _path_of(dockerfile, project), context)
+        build = cache.builds[id(dockerfile)] = Build(dockerfile, _path_of(dockerfile, project, cache), context)
     return build
 
 
-def _path_of(dockerfile: Dockerfile, project: Project) -> str | None:
+def _path_of(dockerfile: Dockerfile, project: Project, cache: _ProjectCache) -> str | None:
+    """Rules are handed the parsed view only: find its path among the project's parsed Dockerfiles."""
     from envdoctor.sources.dockerfile import parse_dockerfile
 
-    for rel in project.files("dockerfile"):
-        if project.parsed("dockerfile", rel, lambda text, _rel: parse_dockerfile(text)) is dockerfile:
-            return rel
-    return None
+    if cache.paths is None or id(dockerfile) not in cache.paths:
+        cache.paths = {}
+        for rel in project.files("dockerfile"):
+            view = project.parsed("dockerfile", rel, lambda text, _rel: parse_dockerfile(text))
+            if view is not None:
+                cache.paths[id(view)] = rel
+    return cache.paths.get(id(dockerfile))
 
 
 class Build:
@@ -162,6 +173,7 @@ class Build:
         target = context.config.docker.target
         stages = dockerfile.stages
         self.final: Stage | None = (dockerfile.stage(target) if target else None) or (stages[-1] if stages else None)
+        self._bases: dict[int, Stage | None] = {}
         self._steps: dict[int, list[Step]] = {}
         self._end_workdir: dict[int, str | None] = {}
         self.shipped: set[int] = {s.index for s in self.chain(self.final)} if self.final else set()
@@ -171,12 +183,18 @@ class Build:
 
     # --- stages -------------------------------------------------------------------------------------
 
+    def base(self, stage: Stage) -> Stage | None:
+        """The earlier stage this stage is built FROM, if any (cached)."""
+        if stage.index not in self._bases:
+            self._bases[stage.index] = self.dockerfile.base_stage(stage)
+        return self._bases[stage.index]
+
     def chain(self, stage: Stage | None) -> list[Stage]:
         """The stage and the stages it is built FROM, the first ancestor first."""
         out: list[Stage] = []
         while stage is not None and stage not in out:
             out.append(stage)
-            stage = self.dockerfile.base_stage(stage)
+            stage = self.base(stage)
         return out[::-1]
 
     def stage_named(self, value: str, before: int) -> Stage | None:
@@ -280,7 +298,7 @@ class Build:
         return [step for item in self.chain(stage) for step in self._stage_steps(item)]
 
     def _start_workdir(self, stage: Stage) -> str | None:
-        base = self.dockerfile.base_stage(stage)
+        base = self.base(stage)
         if base is None:
             return "/"  # an image's own WORKDIR is not known here; "/" is Docker's default
         self._stage_steps(base)

@@ -688,7 +688,7 @@ def _package_words(argv: tuple[str, ...]) -> tuple[str | None, list[str], str | 
                 if name in ("-t", "--virtual"):
                     virtual = argv[index]
                 index += 1
-            elif name in ("-t", "--virtual"):
+            elif name in ("-t", "--virtual") and "=" in word:
                 virtual = word.split("=", 1)[1]
             continue
         if action is None:
