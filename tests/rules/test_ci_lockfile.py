@@ -92,6 +92,8 @@ def test_uv_must_flag(repo, workflow, expected):
     HEAD.replace("    steps:\n", "    env:\n      UV_LOCKED: true\n    steps:\n") + "      - run: uv sync\n",
     HEAD + "      - run: uv sync\n        env:\n          UV_FROZEN: ${{ inputs.frozen }}\n",
     HEAD + "      - shell: python\n        run: |\n          print('uv sync')\n",
+    steps("echo \"UV_LOCKED=1\" >> \"$GITHUB_ENV\"", "uv sync"),  # set for the later steps
+    steps("uv sync --check"),
 ])
 def test_uv_must_not_flag(repo, workflow):
     assert lines(repo, workflow) == []
@@ -195,6 +197,7 @@ PINNED = "requests==2.32.3 \\\n    --hash=sha256:" + "a" * 64 + "\ncertifi==2024
     (steps("pip install -r requirements.lock.txt", "pip install --upgrade requests"), [7]),
     (steps("cd sub && pip install -r requirements.txt"), [6]),
     (steps("pip install -e ./libs/core"), [6]),
+    (steps("echo UV_LOCKED=1", "pip install -e ."), [7]),  # an echo that does not write $GITHUB_ENV
 ])
 def test_pip_must_flag(repo, workflow, expected):
     files = {"requirements-dev.txt": "-r requirements.lock.txt\nrich>=13\n", "requirements.lock.txt": PINNED,
@@ -204,6 +207,7 @@ def test_pip_must_flag(repo, workflow, expected):
 
 @pytest.mark.parametrize("workflow", [
     steps("pip install -e . -c constraints.txt"),
+    steps("pip install -c constraints.txt -r requirements-dev.txt", "pip install -e ."),
     steps("pip install --constraint=constraints.txt .[dev]"),
     steps("PIP_CONSTRAINT=constraints.txt pip install -e ."),
     HEAD.replace("    steps:\n", "    env:\n      PIP_CONSTRAINT: constraints.txt\n    steps:\n")
@@ -225,6 +229,8 @@ def test_pip_must_flag(repo, workflow, expected):
     steps("pip download requests"),
     steps("pip install git+https://example.invalid/org/pkg@v1.0"),
     steps("cd empty && pip install -e ."),  # declares no dependencies: nothing to pin
+    steps("uv export --frozen --no-hashes > generated.txt", "pip install -r generated.txt", "pip install -e ."),
+    steps("pip install -r ${{ inputs.lock }}", "pip install -e ."),  # may be a lock: the project install is not judged
 ])
 def test_pip_must_not_flag(repo, workflow):
     files = {"requirements.txt": PINNED, "requirements.lock.txt": PINNED,
@@ -370,3 +376,50 @@ def test_suppression_above_a_step_covers_its_script(repo):
         "      - run: uv sync --dev\n"
     )
     assert results(repo, workflow, select="ED501,ED002") == [("ED501", GH, 11)]
+
+
+# --- odd but parsable input never crashes the rules ---
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+_COMMANDS = st.sampled_from([
+    "uv sync", "uv run", "uv run --", "uv lock", "uvx", "uvx --from", "pip install", "pip install -r",
+    "pip install -e", "pip install -c", "python -m pip", "python -m", "pipx run", "pipx install --spec",
+    "poetry lock", "poetry install", "pipenv install", "tox -e", "nox -s", "cd", "cd ..", "export", "git diff",
+    "curl https://astral.sh/uv/install.sh", "uv tool install ruff@", "sh -c", "pip install '[' ", "uv pip install -r ../../x",
+])
+_ARGS = st.lists(st.sampled_from(["", ".", ".[", "-e", "-r", "requests", "ruff==", "x@", "$X", "${{ a }}", "--",
+                                  "-", "requirements.in", "/abs", "../up", "a b", "'", "tox", "nox"]), max_size=4)
+
+
+@settings(max_examples=60, deadline=None)
+@given(scripts=st.lists(st.tuples(_COMMANDS, _ARGS), min_size=1, max_size=5),
+       kind=st.sampled_from(["github", "gitlab"]))
+def test_rules_never_raise(scripts, kind):
+    import json
+    import tempfile
+    from pathlib import Path
+
+    from envdoctor.config import Config
+    from envdoctor.project import Project
+    from envdoctor.registry import Context
+    from envdoctor.rules.ci import CiIgnoresLockfile, CiUnpinnedTool
+
+    lines = [" ".join([command, *args]) for command, args in scripts]
+    with tempfile.TemporaryDirectory() as folder:
+        root = Path(folder)
+        (root / "pyproject.toml").write_text(PYPROJECT)
+        (root / "uv.lock").write_text(UV_LOCK)
+        (root / "tox.ini").write_text("[testenv]\ndeps = -r requirements.in\ncommands = uv sync\n")
+        if kind == "github":
+            (root / ".github/workflows").mkdir(parents=True)
+            body = HEAD + "".join(f"      - run: {json.dumps(line)}\n" for line in lines)
+            (root / GH).write_text(body)
+        else:
+            (root / ".gitlab-ci.yml").write_text("t:\n  script:\n" + "".join(f"    - {json.dumps(l)}\n" for l in lines))
+        project = Project(root, Config())
+        context = Context(project=project, config=Config())
+        for rule in (CiIgnoresLockfile(), CiUnpinnedTool()):
+            for hit in rule.check(project, context):
+                assert hit.line >= 1 and hit.path and hit.message

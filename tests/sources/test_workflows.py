@@ -163,6 +163,13 @@ def test_gitlab_jobs_extends_reference_and_default_before_script():
         ("script", 17, "pytest"), ("script", 19, "coverage\nreport")]
 
 
+def test_gitlab_header_document_and_pipeline():
+    text = "spec:\n  inputs:\n    stage:\n      default: test\n---\ntest:\n  script:\n    - uv sync\n"
+    assert commands(parse_workflow(text, ".gitlab-ci.yml")) == [(("uv", "sync"), 8)]
+    with pytest.raises(WorkflowError):
+        parse_workflow("a: 1\n---\nb: 2\n---\nc: 3\n", ".gitlab-ci.yml")
+
+
 def test_azure_pipeline_stages_jobs_and_variables():
     text = (
         "variables:\n  uv.frozen: '1'\n"
@@ -320,3 +327,59 @@ def test_noxfile_sessions_read_statically():
 def test_noxfile_that_does_not_parse_gives_no_sessions():
     assert parse_noxfile("def broken(:\n", "noxfile.py").sessions == ()
     assert parse_noxfile("(" * 100_000, "noxfile.py").sessions == ()
+
+
+# --- no input crashes the reader ---
+
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+_WORDS = st.sampled_from(["jobs", "steps", "run", "uses", "with", "env", "script", "before_script", "extends",
+                          "variables", "stages", "job", "bash", "command", "<<", "default", "uv sync",
+                          "pip install -e .", "t", "", "1", "!reference"])
+_TREES = st.recursive(st.one_of(_WORDS, st.integers(), st.none(), st.booleans()),
+                      lambda children: st.one_of(st.lists(children, max_size=4),
+                                                 st.dictionaries(_WORDS, children, max_size=4)),
+                      max_leaves=30)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(tree=_TREES, rel=st.sampled_from([GH, ".gitlab-ci.yml", "azure-pipelines.yml", ".circleci/config.yml"]))
+def test_any_yaml_structure_is_read_without_error(tree, rel):
+    import yaml
+
+    workflow = parse_workflow(yaml.safe_dump(tree), rel)
+    for run in workflow.runs():
+        assert run.script.line >= 1
+        for command in run.script.commands:
+            assert command.line >= 1
+    list(workflow.spans())
+
+
+@settings(max_examples=200, deadline=None)
+@given(text=st.text(alphabet=st.sampled_from(list("jobs:steps- run|>&*!{}[]'\"#\n\t uv<>,?%@`")), max_size=200))
+def test_any_text_is_a_view_or_a_workflow_error(text):
+    try:
+        parse_workflow(text, GH)
+    except WorkflowError:
+        pass
+
+
+def test_unparsable_workflow_is_one_ed001_at_its_line(repo):
+    repo.write(GH, "on: push\njobs:\n  t:\n    steps:\n      - run: 'unclosed\n")
+    repo.write(".gitlab-ci.yml", "test:\n  script:\n    - pip install uv\n")
+    findings = repo.findings("--select", "ED001,ED502")
+    assert [(f["code"], f["path"]) for f in findings] == [("ED001", GH), ("ED502", ".gitlab-ci.yml")]
+    assert findings[0]["line"] >= 5 and "not valid YAML" in findings[0]["message"]
+
+
+def test_a_workflow_given_alone_is_read(repo):
+    import json
+
+    from conftest import run_cli
+
+    repo.write(GH, "on: push\njobs:\n  t:\n    steps:\n      - run: pip install uv\n")
+    repo.write("Dockerfile", "FROM python\n")
+    repo.init_git()
+    result = run_cli("check", str(repo.root / GH), "--format", "json", "--select", "ED")
+    assert [(f["code"], f["path"], f["line"]) for f in json.loads(result.stdout)["findings"]] == [("ED502", GH, 5)]

@@ -52,6 +52,8 @@ class _Cmd:
 @dataclass
 class _JobState:
     lock_installed: bool = False  # dependencies came from a lock earlier in the job
+    maybe_locked: bool = False  # a requirements file envdoctor cannot read was installed: it may be a lock
+    exported: bool = False  # `uv export` / `poetry export` / `pdm export` ran: requirement files come from the lock
     pinned: set[str] = field(default_factory=set)  # names a pinned requirements file installed
     uv_checked: bool = False  # `uv lock --check` or `uv sync --locked` ran: uv.lock is current
     uv_synced: bool = False  # the environment was synced (a later `uv run` is not the install step)
@@ -313,6 +315,19 @@ class _Hit:
     hit: Hit
 
 
+# (tool, action) as `_pyinstall.recognise` names them -> the method of _Analysis that judges the command.
+_HANDLERS = {
+    ("pip", "install"): "_pip_install", ("uv", "pip install"): "_pip_install",
+    ("uv", "sync"): "_uv_sync", ("uv", "lock"): "_uv_lock", ("uv", "pip sync"): "_lock_install",
+    ("uv", "tool install"): "_tool_install", ("pipx", "install"): "_tool_install",
+    ("uv", "export"): "_export", ("poetry", "export"): "_export", ("pdm", "export"): "_export",
+    ("poetry", "install"): "_poetry_install", ("poetry", "sync"): "_poetry_install",
+    ("poetry", "lock"): "_relock", ("poetry", "update"): "_poetry_update",
+    ("pipenv", "install"): "_pipenv_install", ("pipenv", "sync"): "_pipenv_sync",
+    ("pipenv", "lock"): "_relock", ("pipenv", "update"): "_pipenv_update",
+}
+
+
 class _Analysis:
     """Walks every CI job once and collects the hits of both rules."""
 
@@ -346,6 +361,7 @@ class _Analysis:
         base = _join(workflow.root, job.working_directory)
         commands: list[_Cmd] = []
         exported: dict[str, str] = {}
+        persisted: dict[str, str] = {}  # `echo NAME=value >> $GITHUB_ENV`: set for the later steps
         cwd = base
         for step in job.steps:
             script = step.run
@@ -353,8 +369,9 @@ class _Analysis:
                 continue
             if not job.shared_shell:
                 exported, cwd = {}, _join(base, step.working_directory)
-            env = {**workflow.env, **job.env, **step.env}
+            env = {**workflow.env, **job.env, **persisted, **step.env}
             shell_vars: dict[str, str] = {}
+            sets_env = "GITHUB_ENV" in script.text
             for command in script.commands:
                 command = unwrap(command)
                 assignments = dict(a.partition("=")[::2] for a in command.assignments)
@@ -362,6 +379,11 @@ class _Analysis:
                     shell_vars.update(assignments)
                     continue
                 program = _basename(command.argv[0])
+                if sets_env and program in ("echo", "printf"):
+                    for word in command.argv[1:]:
+                        name, eq, value = word.partition("=")
+                        if eq and re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name):
+                            persisted[name] = value
                 if program == "cd":
                     target = command.argv[1] if len(command.argv) > 1 else None
                     cwd = _join(cwd, target) if target not in (None, "-") else None
@@ -405,27 +427,13 @@ class _Analysis:
         py = recognise(cmd.command)
         if py is None:
             return
-        handler = {
-            ("pip", "install"): self._pip_install, ("uv", "pip install"): self._pip_install,
-            ("uv", "sync"): self._uv_sync, ("uv", "lock"): self._uv_lock, ("uv", "run"): None,
-            ("uv", "pip sync"): self._lock_install, ("uv", "tool install"): self._tool_install,
-            ("uv", "tool run"): None,
-            ("poetry", "install"): self._poetry_install, ("poetry", "sync"): self._poetry_install,
-            ("poetry", "lock"): self._relock, ("poetry", "update"): self._poetry_update,
-            ("pipenv", "install"): self._pipenv_install, ("pipenv", "sync"): self._pipenv_sync,
-            ("pipenv", "lock"): self._relock, ("pipenv", "update"): self._pipenv_update,
-            ("pipx", "install"): self._tool_install, ("pipx", "run"): None,
-        }
         key = (py.tool, py.action)
-        if key not in handler:
-            return
         if key == ("uv", "run"):
             self._uv_run(cmd, py, state, depth)
         elif key in (("uv", "tool run"), ("pipx", "run")):
-            words = _after(list(argv), "run")
-            self._tool_run(cmd, words, py.tool, state)
-        else:
-            handler[key](cmd, py, state)  # type: ignore[misc]
+            self._tool_run(cmd, _after(list(argv), "run"), py.tool, state)
+        elif key in _HANDLERS:
+            getattr(self, _HANDLERS[key])(cmd, py, state)
 
     def _inner(self, cmd: _Cmd, words: list[str], state: _JobState, depth: int) -> None:
         """The command a launcher (`uv run`, `poetry run`) runs, analysed like any other."""
@@ -440,7 +448,7 @@ class _Analysis:
     # --- ED501: uv ---
 
     def _uv_sync(self, cmd: _Cmd, py: PyCommand, state: _JobState) -> None:
-        if py.has("script", "dry-run"):
+        if py.has("script", "dry-run", "check"):
             return
         cwd = self._uv_project_dir(cmd, py)
         if "uv" in state.relocked:
@@ -581,6 +589,11 @@ class _Analysis:
     def _lock_install(self, cmd: _Cmd, py: PyCommand, state: _JobState) -> None:
         state.lock_installed = True
 
+    def _export(self, cmd: _Cmd, py: PyCommand, state: _JobState) -> None:
+        """`uv export --frozen > requirements.txt`: the requirements installed next come from the lock."""
+        if not py.has("help"):
+            state.exported = True
+
     # --- ED501 / ED502: pip and uv pip ---
 
     def _pip_install(self, cmd: _Cmd, py: PyCommand, state: _JobState) -> None:
@@ -588,17 +601,19 @@ class _Analysis:
             return
         uv = py.tool == "uv"
         env = cmd.env
-        if py.has("constraint", "constraints", "exclude-newer", "override", "overrides"):
-            return
-        if _nonempty(env, "UV_CONSTRAINT", "UV_EXCLUDE_NEWER") if uv else _nonempty(env, "PIP_CONSTRAINT"):
+        constrained = py.has("constraint", "constraints", "exclude-newer", "override", "overrides") or (
+            _nonempty(env, "UV_CONSTRAINT", "UV_EXCLUDE_NEWER") if uv else _nonempty(env, "PIP_CONSTRAINT"))
+        if constrained:
+            state.lock_installed = True  # what it installed is pinned by the constraints
             return
         shown = _shown(cmd.command.argv)
         line = cmd.command.line
         lock_here = False
         pinned_here: set[str] = set()
         for written in py.values("requirement"):
-            found = _verdict(self.facts, cmd, written)
+            found = None if state.exported else _verdict(self.facts, cmd, written)
             if found is None:
+                state.maybe_locked = True  # unknown content (or exported from the lock): not judged
                 continue
             rel, verdict = found
             if verdict.kind == "pinned":
@@ -621,7 +636,7 @@ class _Analysis:
                             f"resolve different versions.",
                             f"Pin every entry of {rel} with == (compile it with pip-compile or `uv pip compile`), "
                             f"or add `-c <constraints>`.")
-        locked = state.lock_installed or lock_here
+        locked = state.lock_installed or lock_here or state.maybe_locked
         local = [p for p in (*py.values("editable"), *py.positionals) if _local(p) and not _artefact(p)]
         if (local or py.has("group")) and not py.has("no-deps") and not locked:
             if not self._nothing_to_pin(cmd, local, py):

@@ -332,13 +332,24 @@ class _Reader:
         return starts, lines
 
 
-def _compose(text: str, rel: str) -> tuple[_Reader, Node | None]:
+def _compose(text: str, kind: str) -> tuple[_Reader, Node | None]:
     size = len(text.encode("utf-8", "surrogatepass"))
     if size > MAX_WORKFLOW_BYTES:
         raise WorkflowError(f"is {size / 2**20:.1f} MiB, over the {MAX_WORKFLOW_BYTES // 2**20} MiB limit for a "
                             f"CI workflow; not read")
     try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
+        if kind == "gitlab":
+            # A CI/CD component or a file with `spec: inputs:` has a header document, then `---`, then the
+            # configuration: the last document is the pipeline.
+            documents = []
+            for document in yaml.compose_all(text, Loader=yaml.SafeLoader):
+                documents.append(document)
+                if len(documents) > 2:
+                    raise WorkflowError("holds more than two YAML documents; GitLab reads a header and one "
+                                        "configuration")
+            root = documents[-1] if documents else None
+        else:
+            root = yaml.compose(text, Loader=yaml.SafeLoader)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         position = (mark.line + 1, mark.column + 1) if mark is not None else (1, 1)
@@ -356,7 +367,7 @@ def _compose(text: str, rel: str) -> tuple[_Reader, Node | None]:
 def parse_workflow(text: str, rel: str) -> Workflow:
     """The jobs, steps and scripts of a CI workflow file (kind decided by its path)."""
     kind = workflow_kind(rel) or "github"
-    reader, root = _compose(text, rel)
+    reader, root = _compose(text, kind)
     checkout = _checkout_root(rel, kind)
     if root is None:
         return Workflow(rel, kind, checkout)
