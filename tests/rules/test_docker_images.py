@@ -153,3 +153,10 @@ def test_ed111_message_states_both_versions(repo):
     (finding,) = repo.findings("--select", "ED111")
     assert "CUDA 12.4 (cu124" in finding["message"]
     assert "newer than the base image's CUDA 12.1 (nvidia/cuda:12.1.1-cudnn8-runtime-ubuntu22.04)" in finding["message"]
+
+
+def test_ed108_development_images_need_their_compilers(repo):
+    assert results(repo, "FROM python:3.12-slim\nRUN apt-get install -y gcc\n", "ED108") == [("ED108", 2)]
+    repo.write(".devcontainer/Dockerfile", "FROM python:3.12-slim\nRUN apt-get install -y gcc\n")
+    repo.write("Dockerfile.dev", "FROM python:3.12-slim\nRUN apt-get install -y build-essential\n")
+    assert [(f["path"], f["code"]) for f in repo.findings("--select", "ED108")] == [("Dockerfile", "ED108")]

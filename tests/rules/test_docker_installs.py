@@ -276,3 +276,21 @@ def test_ed112_can_be_allowed_inline(repo):
     dockerfile = ("FROM debian:12\n# envdoctor: ignore[ED112] -- this image is the system interpreter's\n"
                   "RUN pip install --no-cache-dir --break-system-packages flask==3.0.3\n")
     assert results(repo, dockerfile, "ED112,ED002") == []
+
+
+@pytest.mark.parametrize("path", [".devcontainer/Dockerfile", "Dockerfile.dev", "docker/dev.Dockerfile",
+                                  "Dockerfile-local"])
+def test_ed105_development_images_are_editable_on_purpose(repo, path):
+    repo.write(path, UV + "COPY . .\nRUN pip install --no-cache-dir -e .\n")
+    for rel, text in {"pyproject.toml": PACKAGED, "src/app/__init__.py": ""}.items():
+        repo.write(rel, text)
+    repo.init_git()
+    assert repo.codes("--select", "ED105") == []
+
+
+def test_ed105_development_target_stage_is_editable_on_purpose(repo):
+    dockerfile = (UV + "COPY . .\nRUN pip install --no-cache-dir .\n"
+                  f"FROM python:3.12-slim{DIGEST} AS dev\nWORKDIR /app\nCOPY . .\nRUN pip install --no-cache-dir -e .\n")
+    assert results(repo, dockerfile, "ED105") == []
+    repo.write("envdoctor.toml", "[docker]\ntarget = \"dev\"\n")
+    assert repo.codes("--select", "ED105") == []

@@ -233,6 +233,18 @@ class Build:
                     out.append(value)
         return out
 
+    @property
+    def for_development(self) -> bool:
+        """A development image, not one that ships: under .devcontainer/, named for dev (`Dockerfile.dev`,
+        `dev.Dockerfile`, `Dockerfile-develop`), or its shipped stage is named dev/development/devcontainer."""
+        if self.rel is not None:
+            parts = self.rel.lower().split("/")
+            if ".devcontainer" in parts[:-1]:
+                return True
+            if {"dev", "develop", "development", "devcontainer", "local"} & set(re.split(r"[._-]", parts[-1])):
+                return True
+        return self.final is not None and (self.final.name or "") in ("dev", "develop", "development", "devcontainer")
+
     def is_shipped(self, stage: Stage) -> bool:
         return stage.index in self.shipped
 

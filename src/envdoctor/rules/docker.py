@@ -477,6 +477,8 @@ class EditableInstallInImage(Rule):
 
     def check(self, dockerfile: Dockerfile, context: Context) -> Iterator[Hit]:
         build = build_of(dockerfile, context)
+        if build.for_development:
+            return  # a development image installs the project editable on purpose
         for step, command in build.commands():
             why = _editable(build, step, command)
             if why is None:
@@ -707,6 +709,8 @@ class BuildToolsInFinalImage(Rule):
 
     def check(self, dockerfile: Dockerfile, context: Context) -> Iterator[Hit]:
         build = build_of(dockerfile, context)
+        if build.for_development:
+            return  # a development image needs its compilers
         steps: dict[int, RunStep] = {}
         for step, _command in build.commands(build.shipped):
             steps[id(step)] = step
