@@ -47,14 +47,14 @@ CANDIDATES = [
     "requirements.txt", "requirements.in", "requirements-dev.txt", "dev_requirements.txt", "requirements/base.txt",
     "constraints.txt", "constraints-py311.txt", ".github/workflows/ci.yml", ".github/workflows/release.yaml",
     ".circleci/config.yml", ".gitlab-ci.yml", ".gitlab-ci.yaml", "azure-pipelines.yml", "tox.ini",
-    "noxfile.py", ".pre-commit-config.yaml",
+    "noxfile.py", ".pre-commit-config.yaml", "scripts/setup.sh", "install.bash", "Makefile", "GNUmakefile",
+    "justfile", "README.md", "readme.md", "docs/install.md", "docs/guide/setup.md",
 ]
 # Files envdoctor does not read: a commit of only these must not run the hook.
 NEAR_MISSES = [
-    "README.md", "src/app/main.py", "src/requirements.py", "docs/requirements.rst", "docs/environment.md",
-    "mypyproject.toml", "pyproject.toml.bak", "setup.py", "setup.cfg", "Makefile", "docker-compose.yml",
-    ".github/dependabot.yml", ".github/workflows/README.md", "tests/test_lock.py", "uv.lockfile",
-    "notes/ci.yml",
+    "src/app/main.py", "src/requirements.py", "docs/requirements.rst", "CHANGELOG.md", "src/app/notes.md",
+    "mypyproject.toml", "pyproject.toml.bak", "setup.py", "setup.cfg", "docker-compose.yml",
+    ".github/dependabot.yml", "tests/test_lock.py", "uv.lockfile", "notes/ci.yml", "src/app/shell.py",
 ]
 
 
@@ -64,6 +64,17 @@ def test_files_pattern_matches_every_file_envdoctor_reads():
     assert len(read) > 60
     missed = [rel for rel in read if not pattern.search(rel)]
     assert missed == [], "files envdoctor reads but the hook would not run for"
+
+
+def test_files_pattern_matches_every_file_envdoctor_reads_in_this_repository():
+    pattern = re.compile(hook()["files"])
+    read = []
+    for folder, dirs, names in os.walk(REPO_ROOT):
+        dirs[:] = [d for d in dirs if d not in (".git", ".venv", "__pycache__", ".pytest_cache")]
+        rel_folder = Path(folder).relative_to(REPO_ROOT).as_posix()
+        read += [rel for name in names if path_kind(rel := name if rel_folder == "." else f"{rel_folder}/{name}")]
+    assert read, "this repository has a pyproject.toml at least"
+    assert [rel for rel in read if not pattern.search(rel)] == []
 
 
 def test_files_pattern_leaves_other_files_alone():

@@ -42,6 +42,10 @@ LEVELS = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "
 SECURITY_SEVERITY = {
     "ED101": "6.5",  # a floating image: each build runs whatever the registry serves for that name today
     "ED102": "4.0",  # a tag can be re-pointed by whoever controls the registry; a digest cannot
+    "ED106": "5.5",  # the image resolves packages at build time instead of installing the reviewed lock
+    "ED107": "5.0",  # a package installed by name: whatever release is newest at build time
+    "ED501": "5.5",  # CI installs the dependencies without the lock: what is tested is not what was locked
+    "ED502": "4.0",  # CI runs a tool at whatever version is newest
 }
 # How often a rule's findings are right (GitHub orders alerts by it). envdoctor's rules report facts read
 # from files, with precision first; "very-high" where a finding is true by construction.
