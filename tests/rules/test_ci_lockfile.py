@@ -94,6 +94,8 @@ def test_uv_must_flag(repo, workflow, expected):
     HEAD + "      - shell: python\n        run: |\n          print('uv sync')\n",
     steps("echo \"UV_LOCKED=1\" >> \"$GITHUB_ENV\"", "uv sync"),  # set for the later steps
     steps("uv sync --check"),
+    steps("uv sync --resolution lowest-direct"),  # a deliberate test of the lower bounds
+    steps("uv run --resolution lowest-direct pytest"),
 ])
 def test_uv_must_not_flag(repo, workflow):
     assert lines(repo, workflow) == []
@@ -226,6 +228,7 @@ def test_pip_must_flag(repo, workflow, expected):
     steps("pip install -r ${{ matrix.requirements }}"),
     steps("pip install -r docs/unknown.txt"),  # not found, not tracked: not judged
     steps("uv pip install --exclude-newer 2025-01-01 -e ."),
+    steps("uv pip install --resolution lowest-direct -e ."),
     steps("pip download requests"),
     steps("pip install git+https://example.invalid/org/pkg@v1.0"),
     steps("cd empty && pip install -e ."),  # declares no dependencies: nothing to pin

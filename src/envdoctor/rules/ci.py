@@ -448,8 +448,8 @@ class _Analysis:
     # --- ED501: uv ---
 
     def _uv_sync(self, cmd: _Cmd, py: PyCommand, state: _JobState) -> None:
-        if py.has("script", "dry-run", "check"):
-            return
+        if py.has("script", "dry-run", "check", "resolution") or _nonempty(cmd.env, "UV_RESOLUTION"):
+            return  # `--resolution lowest-direct`: a deliberate test of the lower bounds, not an install
         cwd = self._uv_project_dir(cmd, py)
         if "uv" in state.relocked:
             self._relocked_hit(cmd, "uv", state)
@@ -474,8 +474,9 @@ class _Analysis:
         words = _after(list(cmd.command.argv), "run")
         options, inner = _split_options(words, _UV_RUN_VALUES, "pw")
         names = {name for name, _ in options}
-        syncs = not (names & {"no-sync", "no-project", "script", "dry-run"}
-                     or _set(cmd.env, "UV_NO_SYNC", "UV_NO_PROJECT") or not inner or inner[0].endswith(".py"))
+        syncs = not (names & {"no-sync", "no-project", "script", "dry-run", "resolution"}
+                     or _set(cmd.env, "UV_NO_SYNC", "UV_NO_PROJECT") or _nonempty(cmd.env, "UV_RESOLUTION")
+                     or not inner or inner[0].endswith(".py"))
         unchecked = not (names & {"frozen", "locked"} or _set(cmd.env, "UV_FROZEN", "UV_LOCKED"))
         if syncs and not state.uv_synced:
             cwd = _join(cmd.cwd, dict(options).get("directory")) if "directory" in names else cmd.cwd
@@ -601,8 +602,9 @@ class _Analysis:
             return
         uv = py.tool == "uv"
         env = cmd.env
-        constrained = py.has("constraint", "constraints", "exclude-newer", "override", "overrides") or (
-            _nonempty(env, "UV_CONSTRAINT", "UV_EXCLUDE_NEWER") if uv else _nonempty(env, "PIP_CONSTRAINT"))
+        constrained = py.has("constraint", "constraints", "exclude-newer", "override", "overrides", "resolution") or (
+            _nonempty(env, "UV_CONSTRAINT", "UV_EXCLUDE_NEWER", "UV_RESOLUTION") if uv
+            else _nonempty(env, "PIP_CONSTRAINT"))
         if constrained:
             state.lock_installed = True  # what it installed is pinned by the constraints
             return
