@@ -88,6 +88,7 @@ def _os_reason(exc: OSError) -> str:
 # Names a Dockerfile template or backup carries: such files are not built as they are.
 _NOT_DOCKERFILE_SUFFIXES = (".dockerignore", ".j2", ".jinja", ".jinja2", ".tmpl", ".tpl", ".template",
                             ".in", ".erb", ".mustache", ".orig", ".bak", ".swp", ".md", ".rej")
+_CONDA_EXPLICIT_RE = re.compile(r"^conda-[a-z0-9_-]+\.lock$|^(.*[-_.])?(spec-file|explicit)([-_.].*)?\.txt$")
 _REQUIREMENTS_RE = re.compile(r"^(.*[-_.])?requirements([-_.].*)?\.(txt|in)$|^constraints([-_.].*)?\.txt$")
 
 
@@ -120,6 +121,8 @@ def file_kind(name: str) -> str | None:
         return "requirements"
     if name in ("environment.yml", "environment.yaml") or name.endswith(("-environment.yml", ".environment.yml")):
         return "conda"
+    if _CONDA_EXPLICIT_RE.match(name.lower()):
+        return "conda-explicit"  # conda-lock's per-platform explicit lock, `conda list --explicit` output
     if name in _WORKFLOW_NAMES:
         return "workflow"
     if name in (".python-version", "envdoctor.toml", ".envdoctor.toml", ".gitignore", "tox.ini", "noxfile.py",

@@ -321,6 +321,15 @@ def _workflows(project: Project) -> Iterator[Item]:
             yield Item(rel, view)
 
 
+def _conda(project: Project) -> Iterator[Item]:
+    from envdoctor.sources.conda import parse_conda_environment
+
+    for rel in project.files("conda"):
+        view = project.parsed("conda", rel, parse_conda_environment)
+        if view is not None:
+            yield Item(rel, view)
+
+
 def _repository(project: Project) -> Iterator[Item]:
     yield Item(None, project)
 
@@ -330,6 +339,7 @@ TARGETS: dict[str, Callable[[Project], Iterator[Item]]] = {
     "dockerfile": _dockerfiles,
     "pyproject": _pyprojects,
     "requirements": _requirements,
+    "conda": _conda,
     "workflow": _workflows,
     "repository": _repository,
 }

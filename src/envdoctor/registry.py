@@ -25,6 +25,7 @@ ENTRY_POINT_GROUP = "envdoctor.rules"
 BUILTIN_MODULES = (
     "envdoctor.rules.meta",
     "envdoctor.rules.docker",
+    "envdoctor.rules.project",
     "envdoctor.rules.ci",
 )
 CODE_RE = re.compile(r"^[A-Z]{1,4}[0-9]{3}$")
