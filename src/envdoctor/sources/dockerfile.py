@@ -171,7 +171,7 @@ class Stage:
 
 @dataclass(frozen=True)
 class Dockerfile:
-    directives: dict[str, str]  # lower-case keys: syntax, escape, check
+    directives: dict[str, str] = field(hash=False)  # lower-case keys: syntax, escape, check
     escape: str  # the escape character in effect: '\\' or '`'
     instructions: tuple[Instruction, ...]
     global_args: tuple[Instruction, ...]  # ARG instructions before the first FROM
@@ -187,11 +187,15 @@ class Dockerfile:
 
     def global_scope(self) -> dict[str, str | None]:
         """Variables usable in FROM lines: the global ARGs with their defaults expanded in order."""
+        return dict(self._global_scope)
+
+    @cached_property
+    def _global_scope(self) -> dict[str, str | None]:
         return arg_defaults(self.global_args, escape=self.escape)
 
     def base_stage(self, stage: Stage) -> Stage | None:
         """The earlier stage this stage's FROM names, if it names one."""
-        return self._base_stage(stage, self.global_scope())
+        return self._base_stage(stage, self._global_scope)
 
     def stage_scope(self, stage: Stage, before: Instruction | None = None) -> dict[str, str | None]:
         """Variables in scope inside `stage` just before `before` (at its end when None).
@@ -200,7 +204,7 @@ class Dockerfile:
         earlier stage inherits that stage's ARGs and ENVs; ENV wins over ARG of the same name. A value that
         is not known without the build (no default, or it depends on one) is None.
         """
-        global_scope = self.global_scope()
+        global_scope = self._global_scope
         chain = [stage]
         while (parent := self._base_stage(chain[-1], global_scope)) is not None:
             chain.append(parent)  # terminates: a base stage always has a smaller index
@@ -559,9 +563,11 @@ def _lex_words(text: str, raw_quotes: bool, raw_escapes: bool) -> list[str] | No
 def expand(text: str, variables: Mapping[str, str | None], escape: str = "\\") -> str | None:
     """Expand `$VAR`, `${VAR}` and `${VAR<op>word}` and remove quotes, as BuildKit does for FROM/ARG/ENV.
 
-    Operators: `:-` `-` `:+` `+` `:?` `?` `#` `##` `%` `%%` `/` `//`. Returns None when the result depends
-    on a variable that is not in `variables` (or maps to None), and when BuildKit would fail
-    (`${}`, `${VAR:?}` on an empty value, an unterminated quote).
+    Operators: `:-` `-` `:+` `+` `:?` `?` `#` `##` `%` `%%` `/` `//`. In `variables` a string is a known
+    value; None is a name declared without a value (`ARG V`), which only a --build-arg can set, so
+    `${V:-d}` and `${V-d}` give the file's default d; a name not in `variables` is unknown. Returns None
+    when the result depends on an unknown value (`$V`, `${V:+w}`, anything with an absent name), and when
+    BuildKit would fail (`${}`, `${VAR:?}` on an empty value, an unterminated quote).
     """
     lexer = _Lexer(text, escape, variables)
     try:
@@ -857,9 +863,8 @@ class _Lexer:
             raise _LexError("unsupported modifier")
         word, word_unknown = self._nested("}", raw_escapes=pattern_op)
         known, value = self._lookup(name)
-        if not known and op == "-" and self.variables is not None and not self.keep_unknown:
-            # `${V:-default}` with V unset or without a default: the build uses the default unless a
-            # build argument overrides it, and that default is what the file pins.
+        if op == "-" and self._declared_without_value(name):
+            # `ARG V` then `${V:-default}`: a build without --build-arg uses the default the file pins.
             return self._with(word, word_unknown)
         if not known:
             return self._unknown("${%s%s%s}" % (name, ":" + op if null_is_unset else op, word))
@@ -932,6 +937,10 @@ class _Lexer:
             return False, ""
         value = self.variables.get(name)
         return (value is not None), value or ""
+
+    def _declared_without_value(self, name: str) -> bool:
+        return (not self.keep_unknown and self.variables is not None and name in self.variables
+                and self.variables[name] is None)
 
     def _value(self, name: str, as_written: str) -> str:
         known, value = self._lookup(name)
