@@ -56,11 +56,6 @@ FAMILY_TAGS = {"ED0": "envdoctor", "ED1": "dockerfile", "ED2": "lockfile", "ED3"
                "ED4": "environment", "ED5": "ci"}
 
 
-def _text(value: str) -> str:
-    """Text that came from scanned files, made inert for the web pages and terminals that show it."""
-    return safe(value)
-
-
 def rule_descriptor(code: str, report: Report) -> dict[str, Any]:
     rule = report.registry.lookup(code)
     if rule is None:  # not expected: every finding comes from a registered rule
@@ -91,9 +86,10 @@ def rule_descriptor(code: str, report: Report) -> dict[str, Any]:
 
 
 def _message(finding: Finding) -> dict[str, str]:
-    text = _text(finding.message)
+    """The message and its fix hint, with text from scanned files made inert for the pages that show it."""
+    text = safe(finding.message)
     if finding.fix_hint:
-        text += "\nFix: " + _text(finding.fix_hint)
+        text += "\nFix: " + safe(finding.fix_hint)
     return {"text": text}
 
 
@@ -145,9 +141,9 @@ def sarif_log(report: Report) -> dict[str, Any]:
             "partialFingerprints": {"primaryLocationLineHash": f"{digest}:{occurrence}"},
         })
         if finding.code == UnparsableFile.code:
-            notifications.append(_notification(f"{finding.path}: {_text(finding.message)}", "error",
+            notifications.append(_notification(f"{safe(finding.path)}: {safe(finding.message)}", "error",
                                                location, rule_ref))
-    notifications.extend(_notification(_text(error), "error") for error in report.errors)
+    notifications.extend(_notification(safe(error), "error") for error in report.errors)
     invocation: dict[str, Any] = {"executionSuccessful": not report.errors}
     if notifications:
         invocation["toolExecutionNotifications"] = notifications
