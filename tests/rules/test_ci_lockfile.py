@@ -200,6 +200,10 @@ PINNED = "requests==2.32.3 \\\n    --hash=sha256:" + "a" * 64 + "\ncertifi==2024
     (steps("cd sub && pip install -r requirements.txt"), [6]),
     (steps("pip install -e ./libs/core"), [6]),
     (steps("echo UV_LOCKED=1", "pip install -e ."), [7]),  # an echo that does not write $GITHUB_ENV
+    # a lock compiled in CI is a fresh resolution, not the committed lock
+    (steps("uv pip compile requirements.in -o requirements.txt", "uv pip sync requirements.txt"), [7]),
+    (steps("pip-compile requirements.in", "pip install -r requirements.txt"), [7]),
+    (steps("pip-compile --output-file=requirements.lock.txt pyproject.toml", "pip-sync requirements.lock.txt"), [7]),
 ])
 def test_pip_must_flag(repo, workflow, expected):
     files = {"requirements-dev.txt": "-r requirements.lock.txt\nrich>=13\n", "requirements.lock.txt": PINNED,
@@ -234,6 +238,10 @@ def test_pip_must_flag(repo, workflow, expected):
     steps("cd empty && pip install -e ."),  # declares no dependencies: nothing to pin
     steps("uv export --frozen --no-hashes > generated.txt", "pip install -r generated.txt", "pip install -e ."),
     steps("pip install -r ${{ inputs.lock }}", "pip install -e ."),  # may be a lock: the project install is not judged
+    steps("uv pip compile requirements.in -o requirements.txt", "git diff --exit-code requirements.txt",
+          "uv pip sync requirements.txt"),
+    steps("pip-compile requirements.in -o other.txt", "pip install -r requirements.txt"),
+    steps("uv pip compile requirements.in", "pip-sync requirements.txt"),  # uv prints to stdout
 ])
 def test_pip_must_not_flag(repo, workflow):
     files = {"requirements.txt": PINNED, "requirements.lock.txt": PINNED,

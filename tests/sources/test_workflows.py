@@ -198,6 +198,15 @@ def test_azure_pipeline_stages_jobs_and_variables():
     assert (unit.steps[1].uses, unit.steps[1].with_) == ("UsePythonVersion@0", {"versionSpec": "3.12"})
 
 
+def test_circleci_executor_environment():
+    text = ("executors:\n  py:\n    docker:\n      - image: cimg/python:3.12\n        environment: {A: '1'}\n"
+            "    environment: {B: '2'}\n"
+            "jobs:\n  t:\n    executor: py\n    environment: {B: '3'}\n    steps:\n      - run: uv sync\n"
+            "  u:\n    executor: {name: py}\n    steps:\n      - run: uv sync\n")
+    t, u = parse_workflow(text, ".circleci/config.yml").jobs
+    assert t.env == {"A": "1", "B": "3"} and u.env == {"A": "1", "B": "2"}
+
+
 def test_circleci_jobs_commands_and_when():
     text = (
         "version: 2.1\n"

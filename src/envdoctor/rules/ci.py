@@ -58,6 +58,7 @@ class _JobState:
     uv_checked: bool = False  # `uv lock --check` or `uv sync --locked` ran: uv.lock is current
     uv_synced: bool = False  # the environment was synced (a later `uv run` is not the install step)
     relocked: dict[str, int] = field(default_factory=dict)  # tool -> line of the command that rewrote its lock
+    compiled: dict[str, int] = field(default_factory=dict)  # requirements file -> line of the `pip-compile` writing it
 
 
 def _basename(word: str) -> str:
@@ -319,6 +320,7 @@ class _Hit:
 _HANDLERS = {
     ("pip", "install"): "_pip_install", ("uv", "pip install"): "_pip_install",
     ("uv", "sync"): "_uv_sync", ("uv", "lock"): "_uv_lock", ("uv", "pip sync"): "_lock_install",
+    ("uv", "pip compile"): "_uv_pip_compile",
     ("uv", "tool install"): "_tool_install", ("pipx", "install"): "_tool_install",
     ("uv", "export"): "_export", ("poetry", "export"): "_export", ("pdm", "export"): "_export",
     ("poetry", "install"): "_poetry_install", ("poetry", "sync"): "_poetry_install",
@@ -417,6 +419,9 @@ class _Analysis:
             return
         if program == "git":
             self._git(cmd, state)
+            return
+        if program in ("pip-compile", "pip-sync"):
+            self._pip_tools(cmd, program, state)
             return
         if program == "uvx":
             self._tool_run(cmd, list(argv[1:]), "uvx", state)
@@ -586,9 +591,60 @@ class _Analysis:
             for tool, lock in (("uv", "uv.lock"), ("poetry", "poetry.lock"), ("pipenv", "Pipfile.lock")):
                 if not paths or any(_basename(p) == lock for p in paths):
                     state.relocked.pop(tool, None)
+            for rel in list(state.compiled):
+                if not paths or any(_basename(p) == _basename(rel) for p in paths):
+                    state.compiled.pop(rel)
 
     def _lock_install(self, cmd: _Cmd, py: PyCommand, state: _JobState) -> None:
+        """`uv pip sync FILE`: installs exactly the file, a lock, unless CI has just compiled it."""
+        self._compiled_hit(cmd, py.positionals, state)
         state.lock_installed = True
+
+    def _pip_tools(self, cmd: _Cmd, program: str, state: _JobState) -> None:
+        words = list(cmd.command.argv[1:])
+        if program == "pip-sync":
+            files = [w for w in words if not w.startswith("-")] or ["requirements.txt"]
+            self._compiled_hit(cmd, files, state)
+            state.lock_installed = True
+        else:
+            self._compile(cmd, words, state)
+
+    def _uv_pip_compile(self, cmd: _Cmd, py: PyCommand, state: _JobState) -> None:
+        self._compile(cmd, _after(list(cmd.command.argv), "compile"), state)
+
+    def _compile(self, cmd: _Cmd, words: list[str], state: _JobState) -> None:
+        """`pip-compile requirements.in -o requirements.txt` regenerates a lock: remember which file."""
+        if any(w in ("--dry-run", "--help", "-h") for w in words):
+            return
+        output = None
+        for index, word in enumerate(words):
+            if word in ("-o", "--output-file") and index + 1 < len(words):
+                output = words[index + 1]
+            elif word.startswith("--output-file="):
+                output = word.partition("=")[2]
+            elif word.startswith("-o") and len(word) > 2 and not word.startswith("--"):
+                output = word[2:]
+        if output is None:  # pip-compile's default: the input's name with .txt (uv prints to stdout)
+            inputs = [w for w in words if w.endswith((".in", ".toml", ".cfg", ".py")) and not w.startswith("-")]
+            if _basename(cmd.command.argv[0]) != "pip-compile" or len(inputs) != 1:
+                return
+            stem = inputs[0][:-3] if inputs[0].endswith(".in") else posixpath.join(posixpath.dirname(inputs[0]), "requirements")
+            output = stem + ".txt"
+        rel = _join(cmd.cwd, output)
+        if rel is not None:
+            state.compiled[rel] = cmd.command.line
+
+    def _compiled_hit(self, cmd: _Cmd, written: Iterable[str], state: _JobState) -> bool:
+        for word in written:
+            rel = _join(cmd.cwd, word)
+            if rel is not None and rel in state.compiled:
+                self.report(ED501, cmd.path, cmd.command.line,
+                            f"'{_shown(cmd.command.argv)}' installs {rel}, which this job re-compiled (line "
+                            f"{state.compiled[rel]}): CI installs a fresh resolution, not the committed lock.",
+                            f"Remove the compile step from CI (or compare its output with `git diff --exit-code "
+                            f"{rel}`), and install the committed {rel}.")
+                return True
+        return False
 
     def _export(self, cmd: _Cmd, py: PyCommand, state: _JobState) -> None:
         """`uv export --frozen > requirements.txt`: the requirements installed next come from the lock."""
@@ -613,6 +669,8 @@ class _Analysis:
         lock_here = False
         pinned_here: set[str] = set()
         for written in py.values("requirement"):
+            if self._compiled_hit(cmd, [written], state):
+                continue
             found = None if state.exported else _verdict(self.facts, cmd, written)
             if found is None:
                 state.maybe_locked = True  # unknown content (or exported from the lock): not judged

@@ -633,17 +633,29 @@ def _circleci_steps(r: _Reader, node: Node | None, depth: int = 0) -> list[Step]
     return steps
 
 
+def _circleci_executor_env(r: _Reader, executor: dict[str, tuple[Node, Node]]) -> dict[str, str]:
+    """The variables an executor (or a job, which is one) sets: its images' `environment`, then its own."""
+    env: dict[str, str] = {}
+    for image in r.sequence(_value(executor, "docker")):
+        env.update(_circleci_environment(r, _value(r.mapping(image), "environment")))
+    env.update(_circleci_environment(r, _value(executor, "environment")))
+    return env
+
+
 def _circleci(r: _Reader, top: Node) -> tuple[dict[str, str], list[Job]]:
     doc = r.mapping(top)
+    executors = r.mapping(_value(doc, "executors"))
     jobs = []
     # Reusable `commands:` are read in place, like jobs: their scripts are reported where they are written.
     for section in ("jobs", "commands"):
         for name, (key, node) in r.mapping(_value(doc, section)).items():
             job = r.mapping(node)
+            executor = _value(job, "executor")
+            executor_name = r.scalar(executor) or r.scalar(_value(r.mapping(executor), "name"))
             env: dict[str, str] = {}
-            for image in r.sequence(_value(job, "docker")):
-                env.update(_circleci_environment(r, _value(r.mapping(image), "environment")))
-            env.update(_circleci_environment(r, _value(job, "environment")))
+            if executor_name in executors:
+                env.update(_circleci_executor_env(r, r.mapping(executors[executor_name][1])))
+            env.update(_circleci_executor_env(r, job))
             jobs.append(Job(name, r.line(key), env, tuple(_circleci_steps(r, _value(job, "steps")))))
     return {}, jobs
 
