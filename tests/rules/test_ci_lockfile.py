@@ -434,3 +434,13 @@ def test_rules_never_raise(scripts, kind):
         for rule in (CiIgnoresLockfile(), CiUnpinnedTool()):
             for hit in rule.check(project, context):
                 assert hit.line >= 1 and hit.path and hit.message
+
+
+def test_suppression_inside_a_script_block(repo):
+    workflow = HEAD + (
+        "      - run: |\n"                                                   # 6
+        "          # envdoctor: ignore[ED501] -- newest releases on purpose\n"
+        "          uv sync --upgrade\n"                                      # 8
+        "          pip install -r requirements.in\n"                          # 9
+    )
+    assert results(repo, workflow, select="ED501,ED002") == [("ED501", GH, 9)]
