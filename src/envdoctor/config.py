@@ -60,7 +60,8 @@ def find_config_file(root: Path) -> Path | None:
         if name != "pyproject.toml":
             return candidate
         try:
-            if "envdoctor" in load_toml(candidate).get("tool", {}):
+            tool = load_toml(candidate).get("tool")
+            if isinstance(tool, dict) and "envdoctor" in tool:  # `tool = 5` is odd, not a crash
                 return candidate
         except (OSError, ValueError):
             return None  # a broken pyproject is the scan's ED001, not a config error

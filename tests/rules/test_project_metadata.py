@@ -52,6 +52,7 @@ BASE = '[project]\nname = "inventory"\nrequires-python = ">=3.11"\n'
     ('dependencies = ["requests", "mypy"]\n', [4]),  # one line: the key's line
     ('dependencies = [\n  "pytest-cov",\n  "flake8-bugbear",\n]\n', [5, 6]),  # plugins of dev tools
     ('dependencies = [\n  "Pre_Commit",\n]\n', [5]),  # names compared canonically
+    ('dependencies = [\n  # "pytest" was here\n  "pytest",  # "x"\n]\n', [6]),  # not the comment
     ('dependencies = [\n  "ipython; python_version >= \\"3.11\\"",\n  "tox",\n]\n', [5, 6]),
 ])
 def test_ed302_flags_dev_tools_in_runtime_dependencies(repo, deps, expected):
@@ -177,3 +178,31 @@ def test_ed304_near_misses(repo, files):
     for rel, text in files.items():
         repo.write(rel, text)
     assert hits(repo, "ED304") == []
+
+
+# --- odd input never crashes a rule ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("text", [
+    "tool = 5\n",
+    'project = 5\n',
+    '[project]\nname = 5\nentry-points = 5\ndependencies = [5, "pytest"]\nrequires-python = [">=3"]\ndynamic = 5\n',
+    '[tool]\npoetry = 5\n',
+    '[tool.poetry]\ndependencies = 5\n',
+    '[tool.poetry.dependencies]\npython = 5\npytest = []\n5 = "x"\n',
+    '[tool.poetry.dependencies]\npython = {version = 5}\n',
+    '[project]\nrequires-python = ""\n',
+    '[project]\nrequires-python = "===3.9"\n',
+    '[project]\nrequires-python = ">=3.99"\n',
+    '[project]\nname = ""\ndependencies = []\n',
+])
+def test_odd_pyprojects_do_not_crash_any_project_rule(repo, text):
+    repo.write("pyproject.toml", text)
+    repo.write(".python-version", "3.12\n")
+    repo.write("Dockerfile", "FROM python:3.12\n")
+    repo.write("tox.ini", "[tox]\nenvlist = {,\n")
+    repo.write("Pipfile", '[requires]\npython_version = "system"\n')
+    repo.init_git()
+    result = repo.check("--select", "ED3", "--format", "json")
+    assert result.exit_code in (0, 1), result.output
+    assert '"errors": []' in result.stdout

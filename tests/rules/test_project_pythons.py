@@ -153,6 +153,7 @@ def test_ed309_near_misses(repo, files):
     ({"pyproject.toml": '[tool.poetry.dependencies]\npython = "~3.9"\n'}, [("pyproject.toml", 2)]),
     ({"environment.yml": "dependencies:\n  - python=3.9\n  - numpy=1.26.4\n"}, [("environment.yml", 2)]),
     ({"environment.yml": "dependencies:\n  - python>=3.8,<3.10\n"}, [("environment.yml", 2)]),
+    ({"environment.yml": "dependencies:\n  - python[version='>=3.8,<3.10']\n"}, [("environment.yml", 2)]),
     ({"Pipfile": '[packages]\nhttpx = "*"\n\n[requires]\npython_version = "3.8"\n'}, [("Pipfile", 5)]),
 ])
 def test_ed310_flags(repo, files, expected):
@@ -202,3 +203,52 @@ def test_ed310_end_of_life_day_is_the_last_supported_day(repo, monkeypatch, day,
 def test_ed310_near_misses(repo, files):
     write(repo, files)
     assert hits(repo, "ED310") == []
+
+
+# --- real-world shapes: healthy projects stay quiet -----------------------------------------------------
+
+LIBRARY = {
+    "pyproject.toml": (
+        '[build-system]\nrequires = ["hatchling"]\nbuild-backend = "hatchling.build"\n\n'
+        '[project]\nname = "tinyparse"\nversion = "2.1.0"\nrequires-python = ">=3.9"\n'
+        'dependencies = ["typing-extensions>=4.6; python_version < \'3.11\'"]\n\n'
+        '[project.optional-dependencies]\ntest = ["pytest>=8", "hypothesis"]\n\n'
+        '[dependency-groups]\ndev = ["ruff", "mypy", {include-group = "docs"}]\ndocs = ["sphinx"]\n'
+    ),
+    "tox.ini": "[tox]\nenv_list =\n    py{39,310,311,312,313}\n    lint\n    type\n\n[testenv]\nextras = test\n",
+    ".gitignore": ".venv/\n.tox/\n",
+}
+
+APP = {
+    "pyproject.toml": (
+        '[project]\nname = "orders"\nversion = "0.1.0"\nrequires-python = ">=3.12,<3.14"\n'
+        'dependencies = ["fastapi>=0.110", "uvicorn[standard]>=0.29"]\n\n[dependency-groups]\n'
+        'dev = ["pytest>=8", "pytest-asyncio", "ruff"]\n'
+    ),
+    ".python-version": "3.12\n",
+    "Dockerfile": (
+        "# syntax=docker/dockerfile:1\n"
+        f"FROM ghcr.io/astral-sh/uv:0.5.11-python3.12-bookworm-slim{DIGEST} AS build\n"
+        "WORKDIR /app\nCOPY pyproject.toml uv.lock ./\nRUN uv sync --locked --no-dev --no-install-project\n"
+        f"FROM python:3.12.8-slim-bookworm{DIGEST}\nCOPY --from=build /app/.venv /app/.venv\n"
+        'CMD ["/app/.venv/bin/uvicorn", "orders:app"]\n'
+    ),
+    ".gitignore": ".venv/\n",
+}
+
+SCIENCE = {
+    "environment.yml": (
+        "name: climate\nchannels:\n  - conda-forge\n  - nodefaults\ndependencies:\n  - python=3.12\n"
+        "  - numpy=1.26\n  - xarray=2024.6\n  - netcdf4=1.7.1\n  - pip\n  - pip:\n      - cmocean==4.0.3\n"
+    ),
+    ".gitignore": "/.venv\n",
+}
+
+
+@pytest.mark.parametrize("files", [LIBRARY, APP, SCIENCE], ids=["library", "app", "science"])
+def test_healthy_projects_have_no_project_findings(repo, files):
+    write(repo, files)
+    repo.init_git()
+    (repo.root / ".venv").mkdir()
+    (repo.root / ".venv" / "pyvenv.cfg").write_text("home = /usr/bin\n")
+    assert repo.findings("--select", "ED3") == []

@@ -52,6 +52,8 @@ def test_reads_channels_dependencies_and_pip_with_lines():
     ("numpy 1.25|1.26", "numpy", None, "1.25|1.26", None, False),
     ("conda-forge::NumPy=1.26", "numpy", "conda-forge", "=1.26", None, True),
     ("numpy[version='>=1.2']", "numpy", None, ">=1.2", None, False),
+    ('numpy[version=">=1.2,<2", build=py312*]', "numpy", None, ">=1.2,<2", None, False),
+    ("numpy[version=1.26.4]", "numpy", None, "1.26.4", None, True),
     ("python_abi=3.12", "python_abi", None, "=3.12", None, True),
 ])
 def test_match_specs(text, name, channel, version, build, pinned):

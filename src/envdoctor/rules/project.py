@@ -67,6 +67,25 @@ def _first_content_line(text: str) -> int:
     return 1
 
 
+def _comment_start(line: str) -> int:
+    """Where a TOML comment starts on a line (outside strings), or the line's length."""
+    quote: str | None = None
+    i = 0
+    while i < len(line):
+        ch = line[i]
+        if quote:
+            if ch == "\\" and quote == '"':
+                i += 1
+            elif ch == quote:
+                quote = None
+        elif ch in "\"'":
+            quote = ch
+        elif ch == "#":
+            return i
+        i += 1
+    return len(line)
+
+
 def _array_entry_lines(pyproject: PyProject, keys: tuple[str, ...], values: list[str]) -> list[int]:
     """The line of each string of an array value, found in order from the line of its key.
 
@@ -86,7 +105,7 @@ def _array_entry_lines(pyproject: PyProject, keys: tuple[str, ...], values: list
         r, c = row, column
         while r < len(lines) and r < start - 1 + 2000:
             match = pattern.search(lines[r], c)
-            if match:
+            if match and match.start() < _comment_start(lines[r]):
                 line_found, row, column = r + 1, r, match.end()
                 break
             r, c = r + 1, 0
@@ -391,7 +410,8 @@ class CondaEnvUnpinned(Rule):
         shown = ", ".join(f"'{t}'" for t in unpinned[:4]) + (f" and {len(unpinned) - 4} more" if len(unpinned) > 4 else "")
         line = environment.dependencies_line or 1
         yield Hit(
-            f"{len(unpinned)} package{'s' if len(unpinned) > 1 else ''} ({shown}) float, and no conda-lock file "
+            f"{len(unpinned)} package{'s' if len(unpinned) > 1 else ''} ({shown}) "
+            f"float{'' if len(unpinned) > 1 else 's'}, and no conda-lock file "
             f"or explicit spec records what was installed: each `conda env create` may resolve other versions.",
             line=line,
         )

@@ -41,7 +41,7 @@ _SPEC_RE = re.compile(
     r"^(?:(?P<channel>[^:\s\[]+)::)?(?P<name>[A-Za-z0-9_][A-Za-z0-9_.+-]*)\s*"
     r"(?:\[(?P<brackets>[^\]]*)\])?\s*(?P<rest>.*)$"
 )
-_BRACKET_VERSION_RE = re.compile(r"""\bversion\s*=\s*(['"]?)([^'",\]]+)\1""")
+_BRACKET_VERSION_RE = re.compile(r"""\bversion\s*=\s*(?:'([^']*)'|"([^"]*)"|([^,\]\s]+))""")
 
 
 @dataclass(frozen=True)
@@ -136,7 +136,7 @@ def parse_match_spec(text: str, line: int) -> CondaDependency:
     if brackets and version is None:
         found = _BRACKET_VERSION_RE.search(brackets)
         if found:
-            version = found.group(2).strip()
+            version = next(g for g in found.groups() if g is not None).strip() or None
     return CondaDependency(text, line, match.group("name").lower(), match.group("channel"), version, build)
 
 
