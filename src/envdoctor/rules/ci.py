@@ -765,7 +765,8 @@ class _Analysis:
             return
         if any("-c" in v.split() or "--constraint" in v for v in py.values("pip-args")):
             return
-        if _nonempty(cmd.env, "UV_CONSTRAINT", "UV_EXCLUDE_NEWER" if py.tool == "uv" else "PIP_CONSTRAINT"):
+        constraint_variables = ("UV_CONSTRAINT", "UV_EXCLUDE_NEWER") if py.tool == "uv" else ("PIP_CONSTRAINT",)
+        if _nonempty(cmd.env, *constraint_variables):
             return
         specs = py.positionals[:1] if py.tool == "uv" else py.positionals
         self._report_tools(cmd, [s for s in specs if _floats(s, py.tool)], py.tool)
@@ -776,7 +777,8 @@ class _Analysis:
         names = dict(options)
         if names.keys() & {"constraint", "constraints", "c", "exclude-newer", "help", "version", "V"}:
             return
-        if _nonempty(cmd.env, "UV_CONSTRAINT", "UV_EXCLUDE_NEWER") if tool != "pipx" else _nonempty(cmd.env, "PIP_CONSTRAINT"):
+        constraint_variables = ("PIP_CONSTRAINT",) if tool == "pipx" else ("UV_CONSTRAINT", "UV_EXCLUDE_NEWER")
+        if _nonempty(cmd.env, *constraint_variables):
             return
         spec = names.get("from") or names.get("spec") or (rest[0] if rest else None)
         if spec and _floats(spec, "uv" if tool != "pipx" else "pipx"):
