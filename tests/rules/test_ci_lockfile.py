@@ -444,3 +444,17 @@ def test_suppression_inside_a_script_block(repo):
         "          pip install -r requirements.in\n"                          # 9
     )
     assert results(repo, workflow, select="ED501,ED002") == [("ED501", GH, 9)]
+
+
+def test_odd_project_files_do_not_crash_the_rules(repo):
+    odd = ('[project]\nname = "x"\ndependencies = "requests"\ndynamic = "no"\noptional-dependencies = ["a"]\n'
+           '[dependency-groups]\ndev = "pytest"\n[tool]\nuv = 3\n[tool.poetry]\ngroup = 3\ndependencies = ["a"]\n')
+    repo.write("pyproject.toml", odd)
+    repo.write("uv.toml", "required-version = 5\n")
+    repo.write("requirements.txt", "-r\n-c\n==\n--hash\n-e\n\\\n")
+    repo.write("tox.ini", "[testenv]\ndeps\ncommands =\n[testenv:\n")
+    repo.write("noxfile.py", "import nox\n@nox.session\ndef s():\n    pass\n@nox.session\ndef t(session):\n    session.install(*x, y)\n")
+    repo.write(GH, steps("pip install -e . requests -r requirements.txt", "tox", "nox", "uv sync")
+               + "      - uses: astral-sh/setup-uv@v6\n")
+    found = [(f["code"], f["line"]) for f in repo.findings("--select", "ED501,ED502")]
+    assert ("ED502", 10) in found  # setup-uv: `required-version = 5` is not a version

@@ -168,10 +168,14 @@ class _Facts:
         uv_toml = "uv.toml" if folder == "." else f"{folder}/uv.toml"
         if uv_toml in self.project.files("uv.toml"):
             doc = self.project.parsed("uv.toml", uv_toml, lambda text, _rel: parse_toml(text))
-            if doc is not None and doc.data.get("required-version"):
+            if doc is not None and _nonblank(doc.data.get("required-version")):
                 return True
         view = self.pyproject_in(folder)
-        return bool(view is not None and view.tool("uv").get("required-version"))  # type: ignore[attr-defined]
+        return view is not None and _nonblank(view.tool("uv").get("required-version"))  # type: ignore[attr-defined]
+
+
+def _nonblank(value: object) -> bool:
+    return isinstance(value, str) and bool(value.strip())
 
 
 def _strings(value: object) -> list[str]:
