@@ -1,0 +1,576 @@
+"""ED2xx: lockfiles. "Commit the lockfile; build from the lockfile", for uv, Poetry, PDM, pip-tools and
+`uv pip compile`, Pipenv and conda-lock, judged per project (sources/projects.py) from the lockfiles'
+real structure (sources/lockfiles.py) and, for staleness, as each tool decides it (sources/staleness.py).
+Rules that need git facts are silent when git is unavailable."""
+
+from __future__ import annotations
+
+import posixpath
+import re
+from dataclasses import dataclass
+from typing import Iterator
+
+from envdoctor.findings import Hit, Severity
+from envdoctor.registry import Context, Rule
+from envdoctor.sources.lockfiles import Lockfile, PipfileLock, RequirementsLock, read_requirements_lock
+from envdoctor.sources.projects import EXPECTED_LOCK, LockRef, PythonProject, owner_folder, python_projects
+from envdoctor.sources.staleness import (
+    Staleness,
+    compiled_staleness,
+    describe,
+    export_staleness,
+    pdm_staleness,
+    pipenv_staleness,
+    poetry_staleness,
+    pylock_staleness,
+    uv_staleness,
+)
+
+
+def _name(rel: str) -> str:
+    return rel.rpartition("/")[2]
+
+
+def _projects_by_dir(context: Context) -> dict[str, PythonProject]:
+    return {p.directory: p for p in python_projects(context.project)}
+
+
+def _anchor(item: PythonProject) -> tuple[str, int]:
+    """Where a project-level finding goes: the key that declares its first dependency."""
+    first = item.declared[0]
+    pyproject = item.pyproject
+    if pyproject is not None and first.path == pyproject.path:
+        group = first.group
+        if group == "dependencies":
+            return first.path, pyproject.line_of("project", "dependencies")
+        if group.startswith("extra:"):
+            return first.path, pyproject.line_of("project", "optional-dependencies")
+        if group.startswith("group:") and "dependency-groups" in pyproject.data:
+            return first.path, pyproject.line_of("dependency-groups")
+    if item.pipfile is not None and first.path == item.pipfile.path:
+        category = first.group.partition(":")[2]
+        return first.path, item.pipfile.line_of(category)
+    return first.path, first.line
+
+
+def _lock_advice(tool: str | None) -> tuple[str, str]:
+    if tool in EXPECTED_LOCK:
+        return EXPECTED_LOCK[tool]
+    return "uv.lock", "uv lock"
+
+
+class MissingLockfile(Rule):
+    code = "ED201"
+    name = "missing-lockfile"
+    severity = Severity.ERROR
+    target = "python-project"
+    summary = "A project declares dependencies and no lockfile of its tool exists."
+
+    def check(self, item: PythonProject, context: Context) -> Iterator[Hit]:
+        if item.locks:
+            return
+        projects = _projects_by_dir(context)
+        if item.workspace_root is not None and item.workspace_root in projects:
+            return  # the workspace root reports its missing uv.lock, once
+        declaring = item.declared or [d for m in item.members if m in projects for d in projects[m].declared]
+        if not declaring:
+            return
+        if item.pyproject is None and item.pipfile is None and not item.inputs:
+            return  # an environment.yml alone: ED306 (conda-env-unpinned) covers it
+        if not item.declared:
+            path, line = item.pyproject_path or item.manifests[0], 1
+            if item.pyproject is not None:
+                line = item.pyproject.line_of("tool", "uv", "workspace")
+        else:
+            path, line = _anchor(item)
+        file, command = _lock_advice(item.tool)
+        count = len(declaring)
+        if item.tool == "pip-tools":
+            inputs = ", ".join(item.inputs) or "its requirements.in"
+            message = (f"Project {item.label} declares {count} requirement{'s' if count != 1 else ''} in {inputs} "
+                       f"and has no compiled, pinned requirements file: every install resolves afresh, so two "
+                       f"installs of the same commit can differ.")
+        else:
+            tool = f" (managed with {item.tool})" if item.tool else ""
+            message = (f"Project {item.label}{tool} declares {count} dependenc{'ies' if count != 1 else 'y'} and "
+                       f"has no lockfile ({file}, pylock.toml, or a fully pinned requirements file): every "
+                       f"install resolves afresh, so two installs of the same commit can differ.")
+        yield Hit(message, line=line, path=path, fix_hint=f"Run `{command}` and commit {file}.")
+
+
+def _requirements_is_the_lock(lock: LockRef, item: PythonProject) -> bool:
+    view = lock.view
+    if not isinstance(view, RequirementsLock):
+        return False
+    if view.tool in ("pip-compile", "uv pip compile"):
+        return True
+    stem = lock.path[:-4] if lock.path.endswith(".txt") else lock.path
+    if f"{stem}.in" in item.inputs:
+        return True
+    return all(other.kind == "requirements" for other in item.locks)
+
+
+def _committed_export(context: Context, item: PythonProject, tool: str) -> str | None:
+    git = context.project.git
+    for lock in item.locks:
+        view = lock.view
+        if (lock.kind == "requirements" and lock.export_of == tool and isinstance(view, RequirementsLock)
+                and view.hashed and git.tracked(lock.path)):
+            return lock.path
+    return None
+
+
+class LockfileNotCommitted(Rule):
+    code = "ED202"
+    name = "lockfile-not-committed"
+    severity = Severity.ERROR
+    target = "python-project"
+    summary = "A lockfile exists but git does not track it (untracked or ignored)."
+
+    def check(self, item: PythonProject, context: Context) -> Iterator[Hit]:
+        git = context.project.git
+        if not git.available:
+            return
+        candidates = [lock for lock in item.own_locks()
+                      if lock.kind != "requirements" or _requirements_is_the_lock(lock, item)]
+        untracked = [lock for lock in candidates if not git.tracked(lock.path)]
+        if not untracked:
+            return
+        ignored = git.ignored([lock.path for lock in untracked])
+        manifests = [m for m in item.manifests if m]
+        manifest_tracked = not manifests or any(git.tracked(m) for m in manifests)
+        for lock in untracked:
+            name = _name(lock.path)
+            if lock.path in ignored:
+                export = _committed_export(context, item, lock.tool or "") if lock.kind == "uv" else None
+                if export is not None:
+                    continue  # the committed, hash-pinned `uv export` is the lock
+                yield Hit(
+                    f"{name} of project {item.label} is ignored by git: CI and everyone else never get it, so "
+                    f"each install resolves afresh.",
+                    path=lock.path,
+                    fix_hint=f"Remove the ignore rule and commit it (`git add -f {lock.path}`), or commit a "
+                             f"hash-pinned export of it.",
+                )
+            elif manifest_tracked:
+                yield Hit(
+                    f"{name} of project {item.label} is not committed (untracked): CI and everyone else build "
+                    f"without it, so each install resolves afresh.",
+                    path=lock.path,
+                    fix_hint=f"Commit it: `git add {lock.path}`.",
+                )
+
+
+_FIX_STALE = {
+    "uv": "Run `uv lock` and commit uv.lock; in CI and images use `uv sync --locked`, which refuses a stale lock.",
+    "poetry": "Run `poetry lock` and commit poetry.lock.",
+    "pdm": "Run `pdm lock` and commit pdm.lock.",
+    "pipenv": "Run `pipenv lock` and commit Pipfile.lock.",
+    "pylock": "Re-export the lock (e.g. `uv export --format pylock.toml -o pylock.toml`) and commit it.",
+}
+
+
+def _staleness(context: Context, item: PythonProject) -> Iterator[tuple[LockRef, Staleness]]:
+    project = context.project
+    projects = _projects_by_dir(context)
+    for lock in item.locks:
+        view = lock.view
+        if view is None:
+            continue
+        results: list[Staleness] = []
+        if lock.kind == "uv":
+            if lock.shared:
+                if item.workspace_root in projects:
+                    continue  # the workspace root compares its members
+                results = uv_staleness(project, view, PythonProject(item.workspace_root or "."), [item], False)
+            else:
+                members = [projects[m] for m in item.members if m in projects]
+                complete = project.scan_paths == [project.root]
+                results = uv_staleness(project, view, item, members, complete)
+        elif lock.kind == "poetry":
+            results = [s for s in [poetry_staleness(item, view)] if s]
+        elif lock.kind == "pdm":
+            results = [s for s in [pdm_staleness(item, view)] if s]
+        elif lock.kind == "pipenv" and isinstance(view, PipfileLock):
+            results = [s for s in [pipenv_staleness(item, view)] if s]
+        elif lock.kind == "pylock":
+            results = [s for s in [pylock_staleness(item, view)] if s]
+        elif lock.kind == "requirements" and isinstance(view, RequirementsLock):
+            if view.tool == "uv export":
+                results = [s for s in [export_staleness(item, view)] if s]
+            else:
+                results = [s for s in [compiled_staleness(project, item, view)] if s]
+        for result in results:
+            yield lock, result
+
+
+class LockfileStale(Rule):
+    code = "ED203"
+    name = "lockfile-stale"
+    severity = Severity.ERROR
+    target = "python-project"
+    summary = "A lockfile no longer matches the dependencies its project declares."
+
+    def check(self, item: PythonProject, context: Context) -> Iterator[Hit]:
+        projects = _projects_by_dir(context)
+        for lock, staleness in _staleness(context, item):
+            what = describe(staleness) if staleness.changes else staleness.reason
+            owner = next((p for p in projects.values() if staleness.manifest in p.manifests), item)
+            view = lock.view
+            if lock.kind == "requirements" and isinstance(view, RequirementsLock):
+                command = view.command or "uv pip compile requirements.in -o requirements.txt"
+                fix = f"Regenerate it: `{command}`, and commit it."
+            else:
+                fix = _FIX_STALE.get(lock.kind, "Regenerate the lock and commit it.")
+            yield Hit(f"{lock.path} is stale for project {owner.label}: {what}.", line=staleness.line,
+                      path=staleness.path, fix_hint=fix)
+
+
+def _manifests_for(lock: LockRef, item: PythonProject, projects: dict[str, PythonProject]) -> list[str]:
+    if lock.kind == "pipenv":
+        return [item.pipfile_path] if item.pipfile_path else []
+    if lock.kind in ("conda-lock", "conda-explicit"):
+        return list(item.conda_files)
+    if lock.kind == "requirements":
+        view = lock.view
+        stem = lock.path[:-4] if lock.path.endswith(".txt") else lock.path
+        if f"{stem}.in" in item.inputs:
+            return [f"{stem}.in"]
+        if isinstance(view, RequirementsLock) and view.tool in ("uv export", "pdm export") and item.pyproject_path:
+            return [item.pyproject_path]
+        return []
+    out = [item.pyproject_path] if item.pyproject_path else []
+    if lock.kind == "uv":
+        out += [p.pyproject_path for m in item.members if (p := projects.get(m)) and p.pyproject_path]
+    return out
+
+
+class LockfileUncommittedChanges(Rule):
+    code = "ED204"
+    name = "lockfile-uncommitted-changes"
+    severity = Severity.WARNING
+    target = "python-project"
+    summary = "A lockfile, or its manifest while the other is staged, has changes not committed."
+
+    def check(self, item: PythonProject, context: Context) -> Iterator[Hit]:
+        git = context.project.git
+        if not git.available:
+            return
+        projects = _projects_by_dir(context)
+        staged = git.staged
+        for lock in item.own_locks():
+            if not git.tracked(lock.path):
+                continue  # ED202's business
+            name = _name(lock.path)
+            lock_changed = git.modified(lock.path) is True
+            lock_staged = lock.path in staged
+            reported = False
+            for manifest in _manifests_for(lock, item, projects):
+                if not git.tracked(manifest):
+                    continue
+                manifest_changed = git.modified(manifest) is True
+                manifest_staged = manifest in staged
+                if manifest_staged and not lock_staged and lock_changed and not reported:
+                    reported = True
+                    yield Hit(f"{manifest} is staged but the changes to {name} are not: the commit would record "
+                              f"the new dependencies with the old lock.", path=lock.path,
+                              fix_hint=f"Stage the lock too: `git add {lock.path}`.")
+                elif lock_staged and not manifest_staged and manifest_changed:
+                    yield Hit(f"{name} is staged but the changes to {_name(manifest)} are not: the commit would "
+                              f"record the new lock with the old manifest.", path=manifest,
+                              fix_hint=f"Stage the manifest too: `git add {manifest}`.")
+            if lock_changed and not reported:
+                yield Hit(f"{name} of project {item.label} has changes that are not committed: CI and everyone "
+                          f"else build from the committed lock, not the one in this working tree.",
+                          path=lock.path, fix_hint=f"Commit it with its manifest: `git add {lock.path}`, then commit.")
+
+
+def _agree(a: Lockfile, b: Lockfile) -> tuple[bool, list[str]]:
+    """Whether two locks pin the same versions where both pin a package; and the disagreements."""
+    theirs = b.locked()
+    disagreements = []
+    for name, entries in a.locked().items():
+        versions = {e.version for e in entries if e.version}
+        other = {e.version for e in theirs.get(name, []) if e.version}
+        if versions and other and not versions & other:
+            disagreements.append(f"{name} {'/'.join(sorted(versions))} vs {'/'.join(sorted(other))}")
+    return not disagreements, disagreements
+
+
+def _competes(lock: LockRef, primary: LockRef, item: PythonProject) -> tuple[bool, str]:
+    if lock.kind in ("conda-lock", "conda-explicit") or primary.kind in ("conda-lock", "conda-explicit"):
+        return False, ""  # conda locks system packages; a PyPI lock beside it is a common, sound setup
+    if lock.tool is not None and lock.tool == primary.tool:
+        return False, ""
+    if lock.kind in ("requirements", "pylock") or primary.kind in ("requirements", "pylock"):
+        # An export or a pip-compile file beside a tool's lock competes only when it locks the project's
+        # own dependencies and disagrees with the other lock.
+        if lock.view is None or primary.view is None:
+            return False, ""
+        runtime = {d.name for d in item.declared if not d.group.startswith(("group:", "poetry:dev"))}
+        if not runtime & set(lock.view.locked()) or not runtime & set(primary.view.locked()):
+            return False, ""
+        agree, disagreements = _agree(lock.view, primary.view)
+        if agree:
+            return False, ""
+        shown = ", ".join(disagreements[:3]) + (f" and {len(disagreements) - 3} more" if len(disagreements) > 3 else "")
+        return True, f" and they disagree ({shown})"
+    return True, ""
+
+
+_KIND_ORDER = ("uv", "poetry", "pdm", "pipenv", "pylock", "requirements", "conda-lock", "conda-explicit")
+
+
+class CompetingLockfiles(Rule):
+    code = "ED205"
+    name = "competing-lockfiles"
+    severity = Severity.WARNING
+    target = "python-project"
+    summary = "One project has lockfiles of two tools, so nobody knows which one CI builds from."
+
+    def check(self, item: PythonProject, context: Context) -> Iterator[Hit]:
+        locks = sorted(item.locks, key=lambda lock: (_KIND_ORDER.index(lock.kind) if lock.kind in _KIND_ORDER
+                                                     else len(_KIND_ORDER), lock.path))
+        if len(locks) < 2:
+            return
+        primary = next((lock for lock in locks if item.tool and lock.tool == item.tool
+                        and lock.kind not in ("requirements", "pylock")), locks[0])
+        reported: set[str] = set()
+        for lock in locks:
+            if lock is primary or lock.shared or lock.path in reported:
+                continue
+            competes, detail = _competes(lock, primary, item)
+            if not competes:
+                continue
+            reported.add(lock.path)
+            tool = f" (the project is configured for {item.tool})" if item.tool and item.tool == primary.tool else ""
+            yield Hit(f"{_name(lock.path)} and {primary.path} both lock project {item.label}{detail}: nobody knows "
+                      f"which one CI and the images build from{tool}.", path=lock.path,
+                      fix_hint=f"Keep one tool's lock: delete {lock.path}, or {primary.path} and the tool "
+                               f"configuration that goes with it.")
+
+
+# --- ED206 ------------------------------------------------------------------------------------------------
+
+_PIP_RE = re.compile(r"^pip(3(\.\d+)?)?$")
+_PYTHON_RE = re.compile(r"^python(3(\.\d+)?)?$")
+
+
+@dataclass(frozen=True)
+class _Source:
+    why: str  # "installed by Dockerfile:12", "included by requirements.txt", "the project's requirements.txt"
+    constraints: tuple[str, ...] = ()  # constraint files given with it (`pip install -r x -c y`)
+
+
+def _install_args(argv: tuple[str, ...]) -> list[str] | None:
+    """The arguments after `install` of a pip install (or `uv pip install`/`sync`, `pip-sync`)."""
+    if not argv:
+        return None
+    head = posixpath.basename(argv[0])
+    if _PIP_RE.match(head) and argv[1:2] == ("install",):
+        return list(argv[2:])
+    if _PYTHON_RE.match(head) and argv[1:4] == ("-m", "pip", "install"):
+        return list(argv[4:])
+    if head == "uv" and argv[1:3] in (("pip", "install"), ("pip", "sync")):
+        return list(argv[3:]) if argv[2] == "install" else ["-r" + a for a in argv[3:] if not a.startswith("-")]
+    if head == "pip-sync":
+        return ["-r" + a for a in argv[1:] if not a.startswith("-")]
+    return None
+
+
+def _option_values(args: list[str], short: str, long: str) -> list[str]:
+    out = []
+    index = 0
+    while index < len(args):
+        word = args[index]
+        if word in (short, long) and index + 1 < len(args):
+            out.append(args[index + 1])
+            index += 2
+            continue
+        if word.startswith(long + "="):
+            out.append(word.partition("=")[2])
+        elif word.startswith(short) and len(word) > len(short) and not word.startswith("--"):
+            out.append(word[len(short):])
+        index += 1
+    return out
+
+
+def _image_path(path: str, workdir: str) -> str:
+    return posixpath.normpath(path if path.startswith("/") else posixpath.join(workdir, path))
+
+
+def _dockerfile_sources(context: Context, known: set[str]) -> Iterator[tuple[str, _Source]]:
+    from envdoctor.sources.shell import run_commands, unwrap
+
+    for docker_item in context.project.items("dockerfile"):
+        dockerfile = docker_item.view
+        rel = docker_item.path or "Dockerfile"
+        folder = rel.rpartition("/")[0] or "."
+        for stage in dockerfile.stages:
+            workdir = "/"
+            copies: list[tuple[str, list[str], str]] = []  # (image path of dest, sources, workdir)
+            for instruction in stage.instructions:
+                keyword = instruction.keyword
+                if keyword == "WORKDIR" and instruction.args.strip() and "$" not in instruction.args:
+                    workdir = _image_path(instruction.args.strip().strip("\"'"), workdir)
+                elif keyword in ("COPY", "ADD") and instruction.flag("from") is None:
+                    words = list(instruction.json_args) if instruction.json_args is not None else instruction.args.split()
+                    if len(words) >= 2 and not instruction.heredocs:
+                        copies.append((words[-1], words[:-1], workdir))
+                elif keyword == "RUN":
+                    mounts = []
+                    for flag in instruction.flags_named("mount"):
+                        options = flag.options()
+                        if options.get("type", "bind") == "bind" and options.get("target") and not options.get("from"):
+                            mounts.append((_image_path(options["target"], workdir),
+                                           options.get("source") or options.get("src") or "."))
+                    for command in run_commands(instruction):
+                        args = _install_args(unwrap(command).argv)
+                        if args is None:
+                            continue
+                        constraints = tuple(
+                            c for value in _option_values(args, "-c", "--constraint")
+                            if (c := _resolve(value, workdir, copies, mounts, folder, known)) is not None)
+                        for value in _option_values(args, "-r", "--requirement"):
+                            found = _resolve(value, workdir, copies, mounts, folder, known)
+                            if found is not None:
+                                yield found, _Source(f"installed by {rel}:{command.line}", constraints)
+
+
+def _resolve(value: str, workdir: str, copies: list[tuple[str, list[str], str]], mounts: list[tuple[str, str]],
+             folder: str, known: set[str]) -> str | None:
+    """The repository file a `-r` path in a RUN names: through the COPYs and bind mounts of the stage,
+    else the path itself, relative to the Dockerfile's folder or the root (the usual build contexts)."""
+    if "$" in value or not value:
+        return None
+    wanted = _image_path(value, workdir)
+    candidates: list[str] = []
+    for target, source in mounts:
+        if wanted == target:
+            candidates.append(source)
+        elif wanted.startswith(target.rstrip("/") + "/"):
+            candidates.append(posixpath.join(source, wanted[len(target.rstrip("/")) + 1:]))
+    for dest, sources, copy_workdir in reversed(copies):
+        dest_path = _image_path(dest, copy_workdir)
+        for source in sources:
+            if "*" in source or "?" in source or source.startswith("--"):
+                continue
+            # A file copied to a file name or into a folder; a folder's content copied into a folder.
+            for copied in (dest_path, posixpath.join(dest_path, posixpath.basename(source.rstrip("/")))):
+                if copied == wanted:
+                    candidates.append(source)
+                elif wanted.startswith(copied.rstrip("/") + "/"):
+                    candidates.append(posixpath.join(source, wanted[len(copied.rstrip("/")) + 1:]))
+    if not value.startswith("/"):
+        candidates.append(value)
+    candidates.append(posixpath.basename(value))
+    for candidate in candidates:
+        candidate = candidate.lstrip("/")
+        for base in (folder, "."):
+            path = posixpath.normpath(posixpath.join(base, candidate)) if base != "." else posixpath.normpath(candidate)
+            if path in known:
+                return path
+    return None
+
+
+def _project_of(rel: str, projects: dict[str, PythonProject]) -> PythonProject | None:
+    return projects.get(owner_folder(rel))
+
+
+class UnpinnedRequirements(Rule):
+    code = "ED206"
+    name = "unpinned-requirements"
+    severity = Severity.WARNING
+    target = "repository"
+    summary = "A requirements file used as the install source has unpinned requirements and no lock exists."
+
+    def check(self, repository, context: Context) -> Iterator[Hit]:
+        project = context.project
+        known = {rel for rel in project.files("requirements") if not rel.endswith(".in")}
+        if not known:
+            return
+        projects = _projects_by_dir(context)
+        sources: dict[str, list[_Source]] = {}
+        for rel, source in _dockerfile_sources(context, known):
+            sources.setdefault(rel, []).append(source)
+        for folder, item in projects.items():
+            conventional = f"{folder}/requirements.txt" if folder != "." else "requirements.txt"
+            if conventional in known and (item.pyproject is not None or folder == "."):
+                sources.setdefault(conventional, []).append(_Source(f"the requirements.txt of project {item.label}"))
+        # `-r` includes of an install source are installed too.
+        queue = list(sources)
+        while queue:
+            rel = queue.pop()
+            view = project.parsed("requirements-lock", rel, read_requirements_lock)
+            if view is None or view.requirements is None:
+                continue
+            folder = rel.rpartition("/")[0] or "."
+            for include in view.requirements.includes:
+                if include.option in ("-r", "--requirement") and include.value:
+                    target = posixpath.normpath(posixpath.join(folder, include.value))
+                    if target in known and target not in sources:
+                        sources[target] = [_Source(f"included by {rel}")]
+                        queue.append(target)
+        for rel in sorted(sources):
+            yield from self._check_file(context, rel, sources[rel], projects)
+
+    def _check_file(self, context: Context, rel: str, why: list[_Source],
+                    projects: dict[str, PythonProject]) -> Iterator[Hit]:
+        project = context.project
+        item = _project_of(rel, projects)
+        if item is not None and item.locks:
+            return  # a lock exists: installing without it is ED106/ED501's business
+        view = project.parsed("requirements-lock", rel, read_requirements_lock)
+        if view is None or view.requirements is None or view.fully_pinned:
+            return
+        pinned_elsewhere: set[str] = set()
+        folder = rel.rpartition("/")[0] or "."
+        constraint_files = [posixpath.normpath(posixpath.join(folder, o.value)) for o in view.requirements.includes
+                            if o.option in ("-c", "--constraint") and o.value]
+        if all(s.constraints for s in why):
+            constraint_files += [c for s in why for c in s.constraints]
+        for constraint in constraint_files:
+            constraints = project.parsed("requirements-lock", constraint, read_requirements_lock) \
+                if constraint in project.files("requirements") else None
+            if constraints is not None and constraints.requirements is not None:
+                pinned_elsewhere |= {r.name for r in constraints.requirements.requirements if r.pinned and r.name}
+        reason = why[0].why
+        for line in view.requirements.requirements:
+            if line.editable or line.invalid or line.requirement is None or line.pinned:
+                continue
+            if line.name in pinned_elsewhere:
+                continue
+            requirement = line.requirement
+            kind = "only a range" if requirement.specifier else "not pinned"
+            yield Hit(
+                f"'{line.text}' is {kind}: {_name(rel)} is the install source ({reason}) and no lock exists, so "
+                f"each install may get a different version.",
+                line=line.line, end_line=line.end_line if line.end_line != line.line else None, path=rel,
+                fix_hint=f"Pin it ({requirement.name}==<version>), or better compile a lock from it: "
+                         f"`uv pip compile --generate-hashes requirements.in -o {_name(rel)}`.",
+            )
+
+
+# --- ED207 ------------------------------------------------------------------------------------------------
+
+_VERSION_KEYS = {"uv": ("version",), "poetry": ("metadata", "lock-version"), "pdm": ("metadata", "lock_version"),
+                 "pylock": ("lock-version",)}
+
+
+class UnknownLockfileVersion(Rule):
+    code = "ED207"
+    name = "unknown-lockfile-version"
+    severity = Severity.INFO
+    target = "lockfile"
+    summary = "A lockfile's format version is newer than envdoctor knows; it was read as far as possible."
+
+    def check(self, lock: Lockfile, context: Context) -> Iterator[Hit]:
+        if not lock.unknown_version:
+            return
+        keys = _VERSION_KEYS.get(lock.kind)
+        line = lock.line_of(*keys) if keys else 1
+        if isinstance(lock, PipfileLock):
+            line = lock.section_line("_meta")
+        limited = " Lockfile checks on it are limited to what this version can read." if lock.newer_major else ""
+        yield Hit(f"{_name(lock.path)} {lock.unknown_version}.{limited}", line=line,
+                  fix_hint="Upgrade envdoctor to a version that knows this lockfile format.")

@@ -1,0 +1,791 @@
+"""Lockfiles, read from their real structure with line numbers: uv.lock, poetry.lock, pdm.lock, pylock.toml
+(PEP 751), Pipfile.lock, conda-lock files, and pinned requirements files (pip-compile, `uv pip compile`,
+`uv export`, `pdm export` output). Also the Pipfile, the manifest Pipfile.lock belongs to.
+
+The public API, for rules and for anyone who needs what a lock pins:
+
+- `parse_lockfile(text, rel) -> Lockfile` for the files of kind "lockfile" (not the Pipfile, which is a
+  manifest: `parse_pipfile`); `read_requirements_lock(text, rel) -> RequirementsLock` for requirements files.
+- `Lockfile.packages`: every locked package as a `LockedPackage(name, version, marker, groups, line, ...)`;
+  `Lockfile.locked()` groups them by PEP 503 name. A lock may hold several entries for one name (different
+  versions for different markers or platforms).
+- `Lockfile.unknown_version`: set (to a sentence) when the format version is newer than this reader knows;
+  the file was then read as far as possible.
+- Kind-specific views: `UvLock.projects` / `.manifest` (the inputs uv recorded), `PoetryLock`,
+  `PdmLock`, `PipfileLock` (`content_hash`, `.generator`), `RequirementsLock` (`.command`, `.via`).
+
+Nothing here runs a tool; every reader returns best effort on odd but parsable input, and raises
+`SourceError` (through `TomlError`) only for files that are not TOML/JSON/YAML at all.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shlex
+from dataclasses import dataclass, field
+from typing import Any
+
+from packaging.requirements import InvalidRequirement, Requirement
+from packaging.utils import canonicalize_name
+from packaging.version import InvalidVersion, Version
+
+from envdoctor.files import SourceError, split_lines
+from envdoctor.sources.requirements import RequirementsFile, parse_requirements
+from envdoctor.sources.toml import TomlDocument, TomlError, parse_toml
+
+# The newest format of each kind this reader was written against (checked with uv 0.13.9, Poetry 2.5.1,
+# PDM 2.29.4, pipenv 2026.10.3, conda-lock's unified format and PEP 751).
+UV_LOCK_VERSION = (1, 5)  # version, revision
+POETRY_LOCK_VERSION = Version("2.1")
+PDM_LOCK_VERSION = (4, 5)  # major, minor of lock_version
+PYLOCK_VERSION = Version("1.0")
+PIPFILE_SPEC = 6
+CONDA_LOCK_VERSION = 1
+
+LOCK_KINDS = ("uv", "poetry", "pdm", "pylock", "pipenv", "conda-lock", "requirements")
+
+
+class LockfileError(TomlError):
+    pass
+
+
+@dataclass(frozen=True)
+class LockedPackage:
+    """One locked package. `name` is PEP 503-normalised; `version` None where the lock records none (a
+    path, VCS or virtual source, a dynamic version). `marker` is the PEP 508 marker under which it is
+    installed (None: always, or not recorded). `groups` are the lock's own group names (Poetry and PDM
+    groups, Pipfile.lock sections, conda-lock categories; () where the format has none)."""
+
+    name: str
+    version: str | None
+    marker: str | None = None
+    groups: tuple[str, ...] = ()
+    line: int = 1
+    source: str | None = None  # registry, editable, virtual, directory, path, git, url, conda, pip, ...
+    platform: str | None = None  # conda-lock: the platform of this entry
+    dependencies: tuple[str, ...] = ()  # normalised names it requires, where the lock records them
+
+
+@dataclass
+class Lockfile:
+    path: str
+    kind: str  # one of LOCK_KINDS
+    packages: list[LockedPackage] = field(default_factory=list)
+    format_version: str | None = None
+    unknown_version: str | None = None  # why the format version is not one this reader knows
+    newer_major: bool = False  # the format's major version is newer: its semantics may have changed
+    content_hash: str | None = None
+    generator: str | None = None  # the tool (and version) that wrote it, where recorded
+    requires_python: str | None = None
+    doc: TomlDocument | None = field(default=None, repr=False)
+
+    def locked(self) -> dict[str, list[LockedPackage]]:
+        """Locked packages by normalised name."""
+        out: dict[str, list[LockedPackage]] = {}
+        for package in self.packages:
+            out.setdefault(package.name, []).append(package)
+        return out
+
+    def line_of(self, *keys: str) -> int:
+        if self.doc is not None:
+            for end in range(len(keys), 0, -1):
+                line = self.doc.line_of(*keys[:end])
+                if line is not None:
+                    return line
+        return 1
+
+
+# --- helpers ---------------------------------------------------------------------------------------------
+
+
+def _str(value: Any) -> str | None:
+    return value if isinstance(value, str) else None
+
+
+def _list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
+
+
+def _dict(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def _name(value: Any) -> str | None:
+    return canonicalize_name(value) if isinstance(value, str) and value.strip() else None
+
+
+def _table_lines(lines: list[str], header: str) -> list[int]:
+    """1-based lines of each `[[header]]` array-of-tables entry, in order."""
+    pattern = re.compile(r"^\s*\[\[\s*" + re.escape(header) + r"\s*\]\]\s*(#.*)?$")
+    return [number for number, line in enumerate(lines, start=1) if pattern.match(line)]
+
+
+def _line(lines: list[int], index: int) -> int:
+    return lines[index] if index < len(lines) else 1
+
+
+def _version_tuple(value: Any) -> tuple[int, ...] | None:
+    if isinstance(value, int) and not isinstance(value, bool):
+        return (value,)
+    if isinstance(value, str):
+        try:
+            return Version(value).release
+        except InvalidVersion:
+            return None
+    return None
+
+
+# --- uv.lock -------------------------------------------------------------------------------------------
+
+_UV_SOURCE_KEYS = ("registry", "editable", "virtual", "directory", "path", "git", "url")
+# Keys of a requires-dist entry that say the requirement comes from somewhere else than the default index.
+_UV_SOURCED_KEYS = ("url", "git", "path", "directory", "editable", "index", "virtual", "workspace")
+
+
+@dataclass(frozen=True)
+class UvRequirement:
+    """One requirement as uv.lock records the project's input (requires-dist, requires-dev, [manifest])."""
+
+    name: str
+    specifier: str | None
+    marker: str | None
+    extras: tuple[str, ...]
+    sourced: bool  # recorded with a source (URL, git, path, editable, index, ...): compared by name only
+
+
+@dataclass
+class UvProjectRecord:
+    """A workspace member (or the single project) as uv.lock records it."""
+
+    name: str
+    version: str | None
+    source_kind: str  # "editable", "virtual", "directory", ...
+    path: str  # the member's folder relative to the lock's folder ("." for the root)
+    requires_dist: list[UvRequirement]
+    requires_dev: dict[str, list[UvRequirement]]
+    provides_extras: list[str] | None  # None: not recorded
+    has_metadata: bool
+    line: int
+
+
+@dataclass
+class UvLock(Lockfile):
+    revision: int = 0
+    projects: list[UvProjectRecord] = field(default_factory=list)
+    manifest: dict[str, Any] = field(default_factory=dict)  # the raw [manifest] table
+
+    def manifest_requirements(self, key: str) -> list[UvRequirement]:
+        return [r for r in (_uv_requirement(e) for e in _list(self.manifest.get(key))) if r is not None]
+
+    def manifest_groups(self) -> dict[str, list[UvRequirement]] | None:
+        groups = self.manifest.get("dependency-groups")
+        if not isinstance(groups, dict):
+            return None
+        return {canonicalize_name(g): [r for r in (_uv_requirement(e) for e in _list(v)) if r is not None]
+                for g, v in groups.items()}
+
+    @property
+    def manifest_members(self) -> list[str] | None:
+        members = self.manifest.get("members")
+        if not isinstance(members, list):
+            return None
+        return [canonicalize_name(m) for m in members if isinstance(m, str)]
+
+
+def _uv_requirement(entry: Any) -> UvRequirement | None:
+    if not isinstance(entry, dict):
+        return None
+    name = _name(entry.get("name"))
+    if name is None:
+        return None
+    extras = entry.get("extras", entry.get("extra", []))
+    return UvRequirement(
+        name=name,
+        specifier=_str(entry.get("specifier")),
+        marker=_str(entry.get("marker")),
+        extras=tuple(e for e in _list(extras) if isinstance(e, str)),
+        sourced=any(key in entry for key in _UV_SOURCED_KEYS),
+    )
+
+
+def parse_uv_lock(text: str, rel: str) -> UvLock:
+    doc = parse_toml(text)
+    data = doc.data
+    lock = UvLock(rel, "uv", doc=doc, generator="uv")
+    version, revision = data.get("version"), data.get("revision", 0)
+    lock.format_version = f"{version}" + (f", revision {revision}" if "revision" in data else "")
+    if isinstance(revision, int) and not isinstance(revision, bool):
+        lock.revision = revision
+    if not isinstance(version, int) or isinstance(version, bool):
+        lock.unknown_version = "has no integer `version`; it was read as uv.lock version 1"
+    elif (version, lock.revision) > UV_LOCK_VERSION:
+        known = f"version {UV_LOCK_VERSION[0]}, revision {UV_LOCK_VERSION[1]}"
+        lock.unknown_version = (f"is uv.lock version {version}, revision {lock.revision}, newer than the "
+                                f"{known} this envdoctor knows; it was read as far as possible")
+        lock.newer_major = version > UV_LOCK_VERSION[0]
+    lock.requires_python = _str(data.get("requires-python"))
+    lock.manifest = _dict(data.get("manifest"))
+    lines = _table_lines(doc.lines, "package")
+    for index, entry in enumerate(_list(data.get("package"))):
+        if not isinstance(entry, dict):
+            continue
+        name = _name(entry.get("name"))
+        if name is None:
+            continue
+        source = _dict(entry.get("source"))
+        source_kind = next((k for k in _UV_SOURCE_KEYS if k in source), None)
+        line = _line(lines, index)
+        dependencies = tuple(n for n in (_name(_dict(d).get("name")) for d in _list(entry.get("dependencies")))
+                             if n)
+        lock.packages.append(LockedPackage(
+            name=name, version=_str(entry.get("version")), marker=None, groups=(), line=line,
+            source=source_kind, dependencies=dependencies,
+        ))
+        if source_kind in ("editable", "virtual", "directory") and isinstance(source.get(source_kind), str):
+            metadata = entry.get("metadata")
+            lock.projects.append(_uv_project(name, entry, source_kind, source[source_kind], metadata, line))
+    return lock
+
+
+def _uv_project(name: str, entry: dict[str, Any], kind: str, path: str, metadata: Any, line: int) -> UvProjectRecord:
+    metadata = _dict(metadata)
+    requires_dev = {
+        canonicalize_name(group): [r for r in (_uv_requirement(e) for e in _list(entries)) if r is not None]
+        for group, entries in _dict(metadata.get("requires-dev")).items()
+    }
+    extras = metadata.get("provides-extras")
+    return UvProjectRecord(
+        name=name,
+        version=_str(entry.get("version")),
+        source_kind=kind,
+        path=_clean_path(path),
+        requires_dist=[r for r in (_uv_requirement(e) for e in _list(metadata.get("requires-dist"))) if r],
+        requires_dev=requires_dev,
+        provides_extras=[canonicalize_name(e) for e in extras if isinstance(e, str)] if isinstance(extras, list) else None,
+        has_metadata="metadata" in entry,
+        line=line,
+    )
+
+
+def _clean_path(path: str) -> str:
+    parts = [p for p in path.replace("\\", "/").split("/") if p not in ("", ".")]
+    return "/".join(parts) or "."
+
+
+# --- poetry.lock -----------------------------------------------------------------------------------------
+
+_POETRY_GENERATOR_RE = re.compile(r"Poetry ([^ ]+)")
+
+
+@dataclass
+class PoetryLock(Lockfile):
+    generator_version: Version | None = None  # from the first comment line
+    python_versions: str | None = None  # [metadata] python-versions: the project's Python constraint
+
+
+def parse_poetry_lock(text: str, rel: str) -> PoetryLock:
+    doc = parse_toml(text)
+    data = doc.data
+    lock = PoetryLock(rel, "poetry", doc=doc)
+    first = doc.lines[0] if doc.lines else ""
+    match = _POETRY_GENERATOR_RE.search(first)
+    if match:
+        lock.generator = f"Poetry {match.group(1)}"
+        try:
+            lock.generator_version = Version(match.group(1))
+        except InvalidVersion:
+            pass
+    metadata = _dict(data.get("metadata"))
+    lock.content_hash = _str(metadata.get("content-hash"))
+    lock.python_versions = _str(metadata.get("python-versions"))
+    lock.requires_python = lock.python_versions
+    version = _str(metadata.get("lock-version"))
+    lock.format_version = version
+    try:
+        parsed = Version(version) if version else None
+    except InvalidVersion:
+        parsed = None
+    if parsed is not None and parsed > POETRY_LOCK_VERSION:
+        lock.unknown_version = (f"is poetry.lock format {version}, newer than the {POETRY_LOCK_VERSION} this "
+                                f"envdoctor knows; it was read as far as possible")
+        lock.newer_major = parsed.major > POETRY_LOCK_VERSION.major
+    lines = _table_lines(doc.lines, "package")
+    for index, entry in enumerate(_list(data.get("package"))):
+        if not isinstance(entry, dict) or _name(entry.get("name")) is None:
+            continue
+        groups = tuple(g for g in _list(entry.get("groups")) if isinstance(g, str)) or ("main",)
+        markers = entry.get("markers")
+        if isinstance(markers, dict):  # per-group markers (lock format 2.1)
+            distinct = {m for m in markers.values() if isinstance(m, str)}
+            marker = distinct.pop() if len(distinct) == 1 and len(markers) == len(groups) else None
+        else:
+            marker = _str(markers)
+        source = _dict(entry.get("source"))
+        lock.packages.append(LockedPackage(
+            name=_name(entry.get("name")) or "", version=_str(entry.get("version")), marker=marker,
+            groups=groups, line=_line(lines, index), source=_str(source.get("type")) or "registry",
+            dependencies=tuple(canonicalize_name(d) for d in _dict(entry.get("dependencies")) if isinstance(d, str)),
+        ))
+    return lock
+
+
+# --- pdm.lock ----------------------------------------------------------------------------------------------
+
+
+@dataclass
+class PdmLock(Lockfile):
+    groups: list[str] = field(default_factory=list)  # [metadata] groups: what was locked
+    has_lock_inputs: bool = False  # PDM's opt-in lock_inputs record (freshness is then not hash-based)
+
+
+def parse_pdm_lock(text: str, rel: str) -> PdmLock:
+    doc = parse_toml(text)
+    data = doc.data
+    lock = PdmLock(rel, "pdm", doc=doc, generator="PDM")
+    metadata = _dict(data.get("metadata"))
+    lock.content_hash = _str(metadata.get("content_hash"))
+    lock.groups = [canonicalize_name(g) for g in _list(metadata.get("groups")) if isinstance(g, str)]
+    lock.has_lock_inputs = "lock_inputs" in metadata
+    version = _str(metadata.get("lock_version"))
+    lock.format_version = version
+    parsed = _version_tuple(version)
+    if parsed is not None and (parsed + (0,))[:2] > PDM_LOCK_VERSION:
+        lock.unknown_version = (f"is pdm.lock format {version}, newer than the "
+                                f"{PDM_LOCK_VERSION[0]}.{PDM_LOCK_VERSION[1]} this envdoctor knows; it was read as "
+                                f"far as possible")
+        lock.newer_major = parsed[0] > PDM_LOCK_VERSION[0]
+    targets = [_str(_dict(t).get("requires_python")) for t in _list(metadata.get("targets"))]
+    lock.requires_python = next((t for t in targets if t), None)
+    lines = _table_lines(doc.lines, "package")
+    for index, entry in enumerate(_list(data.get("package"))):
+        if not isinstance(entry, dict) or _name(entry.get("name")) is None:
+            continue
+        dependencies = []
+        for dependency in _list(entry.get("dependencies")):
+            if isinstance(dependency, str):
+                name = _requirement_name(dependency)
+                if name:
+                    dependencies.append(name)
+        source = "registry"
+        for key in ("editable", "path", "git", "url", "revision"):
+            if key in entry:
+                source = "git" if key == "revision" else key
+                break
+        lock.packages.append(LockedPackage(
+            name=_name(entry.get("name")) or "", version=_str(entry.get("version")),
+            marker=_str(entry.get("marker")), groups=tuple(g for g in _list(entry.get("groups")) if isinstance(g, str)),
+            line=_line(lines, index), source=source, dependencies=tuple(dependencies),
+        ))
+    return lock
+
+
+_REQUIREMENT_NAME_RE = re.compile(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)")
+
+
+def _requirement_name(text: str) -> str | None:
+    match = _REQUIREMENT_NAME_RE.match(text)
+    return canonicalize_name(match.group(1)) if match else None
+
+
+# --- pylock.toml (PEP 751) ------------------------------------------------------------------------------
+
+
+@dataclass
+class PyLock(Lockfile):
+    created_by: str | None = None
+    extras: list[str] = field(default_factory=list)
+    dependency_groups: list[str] = field(default_factory=list)
+
+
+def parse_pylock(text: str, rel: str) -> PyLock:
+    doc = parse_toml(text)
+    data = doc.data
+    lock = PyLock(rel, "pylock", doc=doc)
+    version = data.get("lock-version")
+    lock.format_version = str(version) if version is not None else None
+    try:
+        parsed = Version(str(version)) if version is not None else None
+    except InvalidVersion:
+        parsed = None
+    if parsed is not None and parsed > PYLOCK_VERSION:
+        lock.unknown_version = (f"is pylock lock-version {version}, newer than the {PYLOCK_VERSION} this "
+                                f"envdoctor knows; it was read as far as possible")
+        lock.newer_major = parsed.major > PYLOCK_VERSION.major
+    lock.created_by = _str(data.get("created-by"))
+    lock.generator = lock.created_by
+    lock.requires_python = _str(data.get("requires-python"))
+    lock.extras = [canonicalize_name(e) for e in _list(data.get("extras")) if isinstance(e, str)]
+    lock.dependency_groups = [canonicalize_name(g) for g in _list(data.get("dependency-groups")) if isinstance(g, str)]
+    lines = _table_lines(doc.lines, "packages")
+    for index, entry in enumerate(_list(data.get("packages"))):
+        if not isinstance(entry, dict) or _name(entry.get("name")) is None:
+            continue
+        source = next((k for k in ("vcs", "directory", "archive", "sdist", "wheels") if k in entry), None)
+        lock.packages.append(LockedPackage(
+            name=_name(entry.get("name")) or "", version=_str(entry.get("version")), marker=_str(entry.get("marker")),
+            line=_line(lines, index), source={"sdist": "registry", "wheels": "registry"}.get(source or "", source),
+            dependencies=tuple(n for n in (_name(_dict(d).get("name")) for d in _list(entry.get("dependencies"))) if n),
+        ))
+    return lock
+
+
+# --- Pipfile and Pipfile.lock -------------------------------------------------------------------------------
+
+PIPFILE_SECTIONS = frozenset({"source", "packages", "dev-packages", "requires", "scripts", "pipfile", "pipenv"})
+
+
+@dataclass
+class Pipfile:
+    """A Pipfile: package categories ([packages], [dev-packages], custom ones), sources and [requires]."""
+
+    path: str
+    doc: TomlDocument
+
+    @property
+    def data(self) -> dict[str, Any]:
+        return self.doc.data
+
+    @property
+    def categories(self) -> dict[str, dict[str, Any]]:
+        """Category name as written -> {package name as written: specification}."""
+        out: dict[str, dict[str, Any]] = {}
+        for key, value in self.data.items():
+            if key in PIPFILE_SECTIONS - {"packages", "dev-packages"} or key in ("default", "develop"):
+                continue
+            if isinstance(value, dict):
+                out[key] = value
+        return out
+
+    def line_of(self, *keys: str) -> int:
+        for end in range(len(keys), 0, -1):
+            line = self.doc.line_of(*keys[:end])
+            if line is not None:
+                return line
+        return 1
+
+
+def parse_pipfile(text: str, rel: str) -> Pipfile:
+    return Pipfile(rel, parse_toml(text))
+
+
+def pipfile_lock_section(category: str) -> str:
+    """The Pipfile.lock section of a Pipfile category."""
+    return {"packages": "default", "dev-packages": "develop"}.get(category, category)
+
+
+@dataclass
+class PipfileLock(Lockfile):
+    sections: dict[str, dict[str, Any]] = field(default_factory=dict)  # default, develop, custom categories
+    meta: dict[str, Any] = field(default_factory=dict)  # _meta
+
+    def section_line(self, section: str, name: str | None = None) -> int:
+        return self._lines.get((section, name), self._lines.get((section, None), 1))
+
+    _lines: dict[tuple[str, str | None], int] = field(default_factory=dict, repr=False)
+
+
+_JSON_KEY_RE = re.compile(r'^(\s*)"((?:[^"\\]|\\.)*)"\s*:')
+
+
+def parse_pipfile_lock(text: str, rel: str) -> PipfileLock:
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise LockfileError(f"is not valid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})",
+                            (exc.lineno, exc.colno)) from None
+    except RecursionError:
+        raise LockfileError("is not valid JSON: nested too deeply", (1, 1)) from None
+    if not isinstance(data, dict):
+        raise LockfileError("is not a Pipfile.lock: the top level is not an object", (1, 1))
+    lock = PipfileLock(rel, "pipenv", generator="pipenv")
+    lock.meta = _dict(data.get("_meta"))
+    lock.content_hash = _str(_dict(lock.meta.get("hash")).get("sha256"))
+    spec = lock.meta.get("pipfile-spec")
+    lock.format_version = str(spec) if spec is not None else None
+    if isinstance(spec, int) and not isinstance(spec, bool) and spec > PIPFILE_SPEC:
+        lock.unknown_version = (f"is Pipfile.lock pipfile-spec {spec}, newer than the {PIPFILE_SPEC} this "
+                                f"envdoctor knows; it was read as far as possible")
+        lock.newer_major = True
+    # Line numbers: pipenv writes one key per line, sections at the first indentation level, packages at
+    # the second. Minified files get line 1.
+    section: str | None = None
+    section_indent = None
+    for number, line in enumerate(split_lines(text), start=1):
+        match = _JSON_KEY_RE.match(line)
+        if not match:
+            continue
+        indent, key = len(match.group(1)), match.group(2)
+        if section_indent is None or indent <= section_indent:
+            section_indent = indent
+            section = key
+            lock._lines.setdefault((key, None), number)
+        elif section is not None:
+            lock._lines.setdefault((section, key), number)
+    for key, value in data.items():
+        if key == "_meta" or not isinstance(value, dict):
+            continue
+        lock.sections[key] = value
+        for name, entry in value.items():
+            entry = _dict(entry)
+            version = _str(entry.get("version"))
+            if version and version.startswith("=="):
+                version = version[2:]
+            source = next((k for k in ("git", "hg", "svn", "bzr", "path", "file") if k in entry), "registry")
+            lock.packages.append(LockedPackage(
+                name=canonicalize_name(name), version=version, marker=_str(entry.get("markers")), groups=(key,),
+                line=lock.section_line(key, name), source=source,
+            ))
+    return lock
+
+
+# --- conda-lock --------------------------------------------------------------------------------------------
+
+
+@dataclass
+class CondaLock(Lockfile):
+    platforms: list[str] = field(default_factory=list)
+    sources: list[str] = field(default_factory=list)  # the environment files it was rendered from
+
+
+def parse_conda_lock(text: str, rel: str) -> CondaLock:
+    import yaml
+
+    loader_class = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    try:
+        loader = loader_class(text)
+        try:
+            node = loader.get_single_node()
+            data = loader.construct_document(node) if node is not None else None
+        finally:
+            loader.dispose()
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+        position = (mark.line + 1, mark.column + 1) if mark is not None else (1, 1)
+        reason = getattr(exc, "problem", None) or "syntax error"
+        raise LockfileError(f"is not valid YAML: {reason} (line {position[0]}, column {position[1]})",
+                            position) from None
+    except RecursionError:
+        raise LockfileError("is not valid YAML: nested too deeply", (1, 1)) from None
+    lock = CondaLock(rel, "conda-lock", generator="conda-lock")
+    if not isinstance(data, dict):
+        return lock
+    version = data.get("version")
+    lock.format_version = str(version) if version is not None else None
+    if isinstance(version, int) and not isinstance(version, bool) and version > CONDA_LOCK_VERSION:
+        lock.unknown_version = (f"is conda-lock version {version}, newer than the {CONDA_LOCK_VERSION} this "
+                                f"envdoctor knows; it was read as far as possible")
+        lock.newer_major = True
+    metadata = _dict(data.get("metadata"))
+    lock.platforms = [p for p in _list(metadata.get("platforms")) if isinstance(p, str)]
+    lock.sources = [s for s in _list(metadata.get("sources")) if isinstance(s, str)]
+    hashes = metadata.get("content_hash")
+    if isinstance(hashes, dict):
+        lock.content_hash = ",".join(f"{k}:{v}" for k, v in sorted(hashes.items()) if isinstance(v, str))
+    package_lines: list[int] = []
+    if node is not None and hasattr(node, "value") and isinstance(node.value, list):
+        for key_node, value_node in node.value:
+            if getattr(key_node, "value", None) == "package" and isinstance(getattr(value_node, "value", None), list):
+                package_lines = [item.start_mark.line + 1 for item in value_node.value]
+    for index, entry in enumerate(_list(data.get("package"))):
+        if not isinstance(entry, dict) or not isinstance(entry.get("name"), str):
+            continue
+        manager = _str(entry.get("manager")) or "conda"
+        name = entry["name"]
+        lock.packages.append(LockedPackage(
+            name=canonicalize_name(name) if manager == "pip" else name.lower(),
+            version=str(entry["version"]) if isinstance(entry.get("version"), (str, int, float)) else None,
+            groups=tuple(g for g in (_str(entry.get("category")),) if g),
+            line=_line(package_lines, index), source=manager, platform=_str(entry.get("platform")),
+            dependencies=tuple(str(d).lower() for d in _dict(entry.get("dependencies"))),
+        ))
+    return lock
+
+
+# --- requirements files as locks ---------------------------------------------------------------------------
+
+_COMMAND_INTRO_RE = re.compile(r"(autogenerated by .*following command|by the following command)", re.IGNORECASE)
+
+
+@dataclass
+class RequirementsLock(Lockfile):
+    """A requirements file read as a (possible) lock: what pins it holds and how it was produced."""
+
+    requirements: RequirementsFile | None = None
+    command: str | None = None  # the command in the autogenerated header, as written
+    tool: str | None = None  # "pip-compile", "uv pip compile", "uv export", "pdm export", or None
+    via: dict[str, tuple[str, ...]] = field(default_factory=dict)  # name -> its "# via" annotations
+    header: tuple[str, ...] = ()
+
+    @property
+    def fully_pinned(self) -> bool:
+        """Every requirement pinned to one version (`==`, `===`, a direct reference); editable installs of
+        folders in the repository (`-e ./libs/x`, as `uv export` writes for path dependencies) are allowed."""
+        if self.requirements is None:
+            return False
+        lines = [r for r in self.requirements.requirements if not (r.editable and _local_path(r.text))]
+        return bool(lines) and all(r.pinned for r in lines)
+
+    @property
+    def hashed(self) -> bool:
+        return self.requirements is not None and self.requirements.hashed
+
+    @property
+    def annotated(self) -> bool:
+        return bool(self.via)
+
+    @property
+    def command_words(self) -> list[str]:
+        if not self.command:
+            return []
+        try:
+            return shlex.split(self.command)
+        except ValueError:
+            return self.command.split()
+
+    @property
+    def inputs(self) -> list[str]:
+        """The input files named by a compile command (requirements.in, pyproject.toml, ...), as written."""
+        words = self.command_words
+        if self.tool not in ("pip-compile", "uv pip compile"):
+            return []
+        start = 1 if self.tool == "pip-compile" else 3
+        with_value = {"-o", "--output-file", "-c", "--constraint", "--constraints", "-p", "--python",
+                      "--python-version", "-i", "--index-url", "--extra-index-url", "--extra", "-f",
+                      "--find-links", "--override", "--overrides", "--build-constraint", "--build-constraints",
+                      "--cache-dir", "--pip-args", "--resolver", "--annotation-style", "--python-platform",
+                      "--group", "--index", "--default-index", "--exclude-newer", "--config-file", "--custom-compile-command",
+                      "--prerelease", "--resolution", "--index-strategy", "--keyring-provider", "--unsafe-package",
+                      "--upgrade-package", "-P", "--no-emit-package", "--emit-index-annotation", "--torch-backend"}
+        out: list[str] = []
+        skip = False
+        for word in words[start:]:
+            if skip:
+                skip = False
+                continue
+            if word.startswith("-"):
+                if "=" not in word and word in with_value:
+                    skip = True
+                continue
+            out.append(word)
+        return out
+
+
+def _local_path(text: str) -> bool:
+    return text.startswith((".", "/", "file:")) and "://" not in text.replace("file://", "")
+
+
+def read_requirements_lock(text: str, rel: str) -> RequirementsLock:
+    requirements = parse_requirements(text, rel)
+    lock = RequirementsLock(rel, "requirements", requirements=requirements)
+    lines = split_lines(text)
+    header: list[str] = []
+    for line in lines:
+        stripped = line.strip()
+        if not stripped:
+            if header:
+                header.append("")
+            continue
+        if not stripped.startswith("#"):
+            break
+        header.append(stripped.lstrip("#").strip())
+    lock.header = tuple(header)
+    for index, line in enumerate(header):
+        if _COMMAND_INTRO_RE.search(line):
+            command = next((h for h in header[index + 1:] if h), None)
+            if command:
+                lock.command = command
+            break
+    words = lock.command_words
+    if words[:1] == ["pip-compile"] or (words and words[0].endswith("/pip-compile")):
+        lock.tool = "pip-compile"
+    elif words[:3] == ["uv", "pip", "compile"]:
+        lock.tool = "uv pip compile"
+    elif words[:2] == ["uv", "export"]:
+        lock.tool = "uv export"
+    elif any("@generated by PDM" in h or "generated by PDM" in h for h in header):
+        lock.tool = "pdm export"
+    lock.generator = lock.tool
+    # "# via" annotations, in pip-compile's two styles: `# via x` and `# via` + `#   x` lines.
+    starts = {r.line: r.name for r in requirements.requirements if r.name}
+    current: str | None = None
+    listing = False
+    for number, line in enumerate(lines, start=1):
+        if number in starts:
+            current, listing = starts[number], False
+            continue
+        stripped = line.strip()
+        if not stripped.startswith("#"):
+            if stripped:
+                listing = False
+            continue
+        body = stripped.lstrip("#").strip()
+        if current is None:
+            continue
+        if body == "via":
+            listing = True
+        elif body.startswith("via "):
+            lock.via.setdefault(current, ())
+            lock.via[current] += (body[4:].strip(),)
+            listing = False
+        elif listing and body:
+            lock.via[current] = lock.via.get(current, ()) + (body,)
+    for requirement in requirements.requirements:
+        if requirement.name is None or requirement.requirement is None:
+            continue
+        version = None
+        specifiers = list(requirement.requirement.specifier)
+        if requirement.pinned and len(specifiers) == 1:
+            version = specifiers[0].version
+        marker = str(requirement.requirement.marker) if requirement.requirement.marker else None
+        lock.packages.append(LockedPackage(
+            name=requirement.name, version=version, marker=marker, line=requirement.line,
+            source="url" if requirement.requirement.url else "registry",
+        ))
+    return lock
+
+
+# --- dispatch ----------------------------------------------------------------------------------------------
+
+
+def lockfile_kind(rel: str) -> str | None:
+    """The lock kind of a file name (None for the Pipfile and other names)."""
+    name = rel.rpartition("/")[2]
+    if name == "uv.lock":
+        return "uv"
+    if name == "poetry.lock":
+        return "poetry"
+    if name == "pdm.lock":
+        return "pdm"
+    if name == "Pipfile.lock":
+        return "pipenv"
+    if name == "pylock.toml" or (name.startswith("pylock.") and name.endswith(".toml")):
+        return "pylock"
+    if name == "conda-lock.yml" or name.endswith(".conda-lock.yml"):
+        return "conda-lock"
+    return None
+
+
+_PARSERS = {
+    "uv": parse_uv_lock,
+    "poetry": parse_poetry_lock,
+    "pdm": parse_pdm_lock,
+    "pylock": parse_pylock,
+    "pipenv": parse_pipfile_lock,
+    "conda-lock": parse_conda_lock,
+}
+
+
+def parse_lockfile(text: str, rel: str) -> Lockfile:
+    """Read a lockfile of any kind `lockfile_kind` knows; SourceError if it is not a lockfile at all."""
+    kind = lockfile_kind(rel)
+    if kind is None:
+        raise SourceError("is not a lockfile envdoctor knows")
+    return _PARSERS[kind](text, rel)
+
+
+def requirement_of(text: str) -> Requirement | None:
+    try:
+        return Requirement(text)
+    except InvalidRequirement:
+        return None

@@ -1,0 +1,1132 @@
+"""Is a lockfile still the lock of what its project declares? Decided statically, as each tool decides it.
+
+- uv.lock records its inputs (each member's requires-dist, requires-dev, provides-extras, version and
+  source kind; the workspace's requires-python, members, constraints and overrides): they are compared
+  with the pyproject.toml files after normalisation (PEP 503 names, extras as sets, specifiers with
+  trailing `.0`s dropped, markers by meaning within requires-python), as `uv lock --check` does.
+- poetry.lock and pdm.lock carry a content hash of the relevant pyproject content, Pipfile.lock a hash
+  of the Pipfile: the same hash is computed here (`poetry_content_hash`, `pdm_content_hash`,
+  `pipfile_hash`) and a mismatch is stale. What changed is then named where the lock allows it
+  (a declared package not locked, a locked version outside the declared range, a locked top-level
+  package nothing needs any more).
+- A requirements file compiled from `requirements.in` (or pyproject.toml) by pip-compile or
+  `uv pip compile`, a `uv export` of the project, and pylock.toml are compared name by name.
+
+Each check returns `Staleness` values naming the changes with the manifest line of each; an empty list
+means "not stale, or cannot tell". Precision first: when the input cannot be read with certainty, say
+nothing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Iterable
+
+from packaging.requirements import InvalidRequirement, Requirement
+from packaging.specifiers import InvalidSpecifier, SpecifierSet
+from packaging.utils import canonicalize_name
+from packaging.version import InvalidVersion, Version
+
+from envdoctor.sources.lockfiles import (
+    PdmLock,
+    PipfileLock,
+    PoetryLock,
+    PyLock,
+    RequirementsLock,
+    UvLock,
+    UvProjectRecord,
+    UvRequirement,
+    pipfile_lock_section,
+    read_requirements_lock,
+)
+from envdoctor.sources.pep508 import markers_equivalent, normalize_extras, normalize_specifier, specifiers_equivalent
+from envdoctor.sources.projects import (
+    Declared,
+    PythonProject,
+    entry_lines,
+    is_file,
+    pep621_declarations,
+    workspace_includes,
+)
+from envdoctor.sources.pyproject import PyProject, parse_pyproject
+
+if TYPE_CHECKING:
+    from envdoctor.project import Project
+
+POETRY_GROUPS_IN_HASH_SINCE = Version("2.3.0")
+
+
+@dataclass(frozen=True)
+class Change:
+    description: str  # e.g. "'httpx>=0.27' was added"
+    path: str  # the manifest where the change is
+    line: int
+
+
+@dataclass
+class Staleness:
+    lock: str  # the stale lockfile
+    manifest: str  # the manifest it no longer matches
+    changes: list[Change] = field(default_factory=list)
+    reason: str | None = None  # for hash-based locks: the hash mismatch, when no change could be named
+    line_hint: int = 1  # where a finding without a named change goes (the manifest's dependency table)
+
+    def __post_init__(self) -> None:
+        seen: set[str] = set()
+        unique = []
+        for change in self.changes:
+            if change.description not in seen:
+                seen.add(change.description)
+                unique.append(change)
+        self.changes = unique
+
+    @property
+    def line(self) -> int:
+        return self.changes[0].line if self.changes else self.line_hint
+
+    @property
+    def path(self) -> str:
+        return self.changes[0].path if self.changes else self.manifest
+
+
+# --- hashes ------------------------------------------------------------------------------------------------
+
+_POETRY_LEGACY_KEYS = ("dependencies", "source", "extras", "dev-dependencies")
+_POETRY_RELEVANT_KEYS = (*_POETRY_LEGACY_KEYS, "group")
+_POETRY_PROJECT_KEYS = ("requires-python", "dependencies", "optional-dependencies")
+
+
+def _json_default(value: Any) -> str:
+    return str(value)  # TOML dates and times: the tools would fail; do not crash
+
+
+def poetry_content_hash(data: dict[str, Any], *, with_dependency_groups: bool = True) -> str:
+    """poetry.lock's `content-hash` of a pyproject.toml's data (Poetry's Locker._get_content_hash)."""
+    project = data.get("project") if isinstance(data.get("project"), dict) else {}
+    groups = data.get("dependency-groups", {}) if with_dependency_groups else {}
+    tool = data.get("tool") if isinstance(data.get("tool"), dict) else {}
+    poetry = tool.get("poetry") if isinstance(tool.get("poetry"), dict) else {}
+    relevant_project = {k: project[k] for k in _POETRY_PROJECT_KEYS if project.get(k) is not None}
+    relevant_poetry: dict[str, Any] = {}
+    for key in _POETRY_RELEVANT_KEYS:
+        value = poetry.get(key)
+        if value is None and (key not in _POETRY_LEGACY_KEYS or relevant_project or groups):
+            continue
+        relevant_poetry[key] = value
+    content: dict[str, Any] = {}
+    if relevant_project:
+        content["project"] = relevant_project
+    if groups:
+        content["dependency-groups"] = groups
+    if content:
+        content["tool"] = {"poetry": relevant_poetry}
+    else:
+        content = relevant_poetry
+    return hashlib.sha256(json.dumps(content, sort_keys=True, default=_json_default).encode()).hexdigest()
+
+
+def pdm_content_hash(data: dict[str, Any]) -> str:
+    """pdm.lock's `content_hash` value (without the "sha256:" prefix) of a pyproject.toml's data."""
+    project = data.get("project") if isinstance(data.get("project"), dict) else {}
+    tool = data.get("tool") if isinstance(data.get("tool"), dict) else {}
+    pdm = tool.get("pdm") if isinstance(tool.get("pdm"), dict) else {}
+    groups: dict[str, list[Any]] = {}
+    for group, deps in (data.get("dependency-groups") or {}).items():
+        groups[canonicalize_name(group)] = list(deps) if isinstance(deps, list) else deps
+    for group, deps in (pdm.get("dev-dependencies") or {}).items():
+        existing = groups.setdefault(canonicalize_name(group), [])
+        if isinstance(existing, list) and isinstance(deps, list):
+            existing.extend(deps)
+    dump = {
+        "sources": pdm.get("source", []),
+        "dependencies": project.get("dependencies", []),
+        "dev-dependencies": groups,
+        "optional-dependencies": project.get("optional-dependencies", {}),
+        "requires-python": project.get("requires-python", ""),
+        "resolution": pdm.get("resolution", {}),
+    }
+    return hashlib.sha256(json.dumps(dump, sort_keys=True, default=_json_default).encode("utf-8")).hexdigest()
+
+
+_PIPFILE_SKIPPED = frozenset({"source", "packages", "dev-packages", "requires", "scripts", "pipfile", "pipenv",
+                              "default", "develop"})
+
+
+def pipfile_hash(data: dict[str, Any], *, canonical_names: bool, default_sources: Any = None) -> str | None:
+    """Pipfile.lock's `_meta.hash.sha256` of a Pipfile's data: plette's algorithm (`canonical_names=False`,
+    pipenv before 2026) or pipenv's current one (package names PEP 503-normalised). A Pipfile without
+    [[source]] is hashed with the default source pipenv inserts; it is taken from the lock
+    (`default_sources`), and None is returned when that is not known."""
+    sources = data.get("source", default_sources)
+    if sources is None:
+        return None
+
+    def section(value: Any) -> Any:
+        if canonical_names and isinstance(value, dict):
+            return {canonicalize_name(k): v for k, v in value.items()}
+        return value
+
+    content: dict[str, Any] = {
+        "_meta": {"sources": sources, "requires": data.get("requires", {})},
+        "default": section(data.get("packages", {})),
+        "develop": section(data.get("dev-packages", {})),
+    }
+    for category, values in data.items():
+        if category not in _PIPFILE_SKIPPED:
+            content[category] = section(values)
+    text = json.dumps(content, sort_keys=True, separators=(",", ":"), default=_json_default)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+# --- Poetry version constraints ------------------------------------------------------------------------------
+
+
+def poetry_constraint(text: str) -> list[SpecifierSet] | None:
+    """A Poetry constraint (`^1.2`, `~1.2`, `1.2.*`, `>=1,<2`, `1.0 || 2.0`) as alternatives of specifier
+    sets; None if it cannot be read."""
+    text = text.strip()
+    if text in ("", "*"):
+        return [SpecifierSet()]
+    out = []
+    for alternative in re.split(r"\s*\|\|?\s*", text):
+        parts = [p for p in re.split(r"\s*,\s*|\s+(?=[<>=!~^])", alternative.strip()) if p]
+        specifiers: list[str] = []
+        for part in parts:
+            converted = _poetry_part(part.replace(" ", ""))
+            if converted is None:
+                return None
+            specifiers.extend(converted)
+        try:
+            out.append(SpecifierSet(",".join(specifiers)))
+        except InvalidSpecifier:
+            return None
+    return out
+
+
+def _poetry_part(part: str) -> list[str] | None:
+    if part in ("", "*"):
+        return []
+    try:
+        if part.startswith("^"):
+            version = Version(part[1:])
+            release = list(version.release)
+            index = next((i for i, p in enumerate(release) if p != 0), len(release) - 1)
+            upper = release[:index + 1]
+            upper[-1] += 1
+            return [f">={part[1:]}", f"<{'.'.join(map(str, upper))}"]
+        if part.startswith("~") and not part.startswith("~="):
+            version = Version(part[1:])
+            release = list(version.release)
+            upper = release[:2] if len(release) >= 2 else release[:1]
+            upper[-1] += 1
+            return [f">={part[1:]}", f"<{'.'.join(map(str, upper))}"]
+    except InvalidVersion:
+        return None
+    if re.match(r"^(==|!=|<=|>=|<|>|~=|===)", part):
+        if part.startswith(("<", ">")) and not part.startswith(("<=", ">=")):
+            return [part]
+        return [part]
+    if re.match(r"^[0-9]", part):
+        return [f"=={part}"]
+    return None
+
+
+def _allows(alternatives: list[SpecifierSet], version: str) -> bool | None:
+    try:
+        parsed = Version(version)
+    except InvalidVersion:
+        return None
+    return any(s.contains(parsed, prereleases=True) for s in alternatives)
+
+
+# --- shared diagnosis -------------------------------------------------------------------------------------
+
+
+def _locked_versions(packages: Iterable[Any], group: str | None = None) -> dict[str, list[str | None]]:
+    """Locked versions by name; with `group`, only the packages locked for that group."""
+    out: dict[str, list[str | None]] = {}
+    for package in packages:
+        if group is None or not package.groups or group in {canonicalize_name(g) for g in package.groups}:
+            out.setdefault(package.name, []).append(package.version)
+    return out
+
+
+def _grouped_name_changes(declared: list[Declared], packages: list[Any], lock_name: str,
+                          group_of: Any) -> list[Change]:
+    """`_name_changes` per lock group: a package declared in a group must be locked for that group."""
+    changes: list[Change] = []
+    by_group: dict[str, list[Declared]] = {}
+    for entry in declared:
+        by_group.setdefault(group_of(entry), []).append(entry)
+    everything = _locked_versions(packages)
+    for group, entries in by_group.items():
+        locked = _locked_versions(packages, group)
+        for change in _name_changes(entries, locked, lock_name):
+            if group != "main" and group != "default" and "is not in" in change.description:
+                name = next((e.name for e in entries if e.path == change.path and e.line == change.line), "")
+                if name in everything:
+                    change = Change(change.description.replace(f"is not in {lock_name}",
+                                                               f"is not locked for the group '{group}' in {lock_name}"),
+                                    change.path, change.line)
+            elif "is not in" in change.description:
+                name = next((e.name for e in entries if e.path == change.path and e.line == change.line), "")
+                if name in everything:
+                    change = Change(change.description.replace(f"is not in {lock_name}",
+                                                               f"is not locked as a {group} dependency in {lock_name}"),
+                                    change.path, change.line)
+            changes.append(change)
+    return changes
+
+
+def _poetry_group(entry: Declared) -> str:
+    kind, _, name = entry.group.partition(":")
+    if entry.group in ("dependencies", "poetry:main") or kind == "extra":
+        return "main"
+    return name
+
+
+def _pdm_group(entry: Declared) -> str:
+    kind, _, name = entry.group.partition(":")
+    return "default" if entry.group == "dependencies" else name
+
+
+def _declared_constraint(declared: Declared) -> tuple[list[SpecifierSet] | None, bool]:
+    """(allowed version ranges or None if unknown, whether the entry is restricted by a marker, a Python
+    constraint, a direct reference or is optional)."""
+    if declared.requirement is not None:
+        requirement = declared.requirement
+        restricted = requirement.marker is not None or requirement.url is not None
+        return [requirement.specifier], restricted
+    spec = declared.spec
+    if isinstance(spec, str):
+        if declared.group.startswith("pipfile:"):
+            return _pipfile_constraint(spec), False
+        return poetry_constraint(spec), False
+    if isinstance(spec, list):
+        return None, True  # Poetry's multiple-constraint dependencies
+    if isinstance(spec, dict):
+        restricted = any(k in spec for k in ("markers", "python", "platform", "git", "path", "url", "file",
+                                             "optional", "hg", "svn", "bzr", "sys_platform", "os_name",
+                                             "platform_machine", "implementation_name"))
+        version = spec.get("version")
+        if not isinstance(version, str):
+            return None, restricted
+        if declared.group.startswith("pipfile:"):
+            return _pipfile_constraint(version), restricted
+        return poetry_constraint(version), restricted
+    return None, True
+
+
+def _pipfile_constraint(text: str) -> list[SpecifierSet] | None:
+    text = text.strip()
+    if text in ("", "*"):
+        return [SpecifierSet()]
+    try:
+        return [SpecifierSet(text)]
+    except InvalidSpecifier:
+        return None
+
+
+def _name_changes(declared: list[Declared], locked: dict[str, list[str | None]], lock_name: str,
+                  check_added: bool = True) -> list[Change]:
+    changes: list[Change] = []
+    for entry in declared:
+        if not entry.name:
+            continue
+        allowed, restricted = _declared_constraint(entry)
+        if restricted:
+            continue
+        versions = locked.get(entry.name)
+        if not versions:
+            if check_added:
+                changes.append(Change(f"'{entry.text}' is not in {lock_name} (added since it was written)",
+                                      entry.path, entry.line))
+            continue
+        if allowed is None:
+            continue
+        verdicts = [_allows(allowed, v) for v in versions if v]
+        if verdicts and not any(verdicts) and None not in verdicts:
+            shown = ", ".join(sorted({v for v in versions if v}))
+            changes.append(Change(f"'{entry.text}' does not allow the locked version {shown} (changed since "
+                                  f"{lock_name} was written)", entry.path, entry.line))
+    return changes
+
+
+def _orphans(packages: list[Any], declared_names: set[str], root_names: set[str]) -> list[str]:
+    """Locked packages that nothing declares and no other locked package needs: removed requirements."""
+    needed: set[str] = set()
+    for package in packages:
+        needed.update(package.dependencies)
+    return sorted({p.name for p in packages} - needed - declared_names - root_names)
+
+
+# --- uv.lock ----------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Req:
+    name: str
+    extras: frozenset[str]
+    specifier: frozenset[tuple[str, str]] | None
+    marker: str | None
+    sourced: bool
+    text: str
+    line: int = 1
+    where: str = ""  # "in [project] dependencies", "in the extra 'x'", ...
+
+
+_EXTRA_RE = re.compile(r"""extra\s*==\s*['"]([^'"]+)['"]""")
+
+
+def _req_from_text(text: str, line: int, sourced_names: set[str], extra: str | None = None,
+                   where: str = "") -> _Req | None:
+    try:
+        requirement = Requirement(text)
+    except InvalidRequirement:
+        return None
+    name = canonicalize_name(requirement.name)
+    marker = str(requirement.marker) if requirement.marker else None
+    if extra is not None:
+        marker = f"({marker}) and extra == '{extra}'" if marker else f"extra == '{extra}'"
+    return _Req(name, normalize_extras(requirement.extras), normalize_specifier(str(requirement.specifier)),
+                marker, bool(requirement.url) or name in sourced_names, text, line, where)
+
+
+def _req_from_uv(requirement: UvRequirement, where: str = "") -> _Req:
+    shown = requirement.name + (f"[{','.join(requirement.extras)}]" if requirement.extras else "") + \
+        (requirement.specifier or "") + (f"; {requirement.marker}" if requirement.marker else "")
+    if not where:
+        extra = _EXTRA_RE.search(requirement.marker or "")
+        where = f"in the extra '{extra.group(1)}'" if extra else "in [project] dependencies"
+    return _Req(requirement.name, normalize_extras(requirement.extras), normalize_specifier(requirement.specifier),
+                requirement.marker, requirement.sourced, shown, 1, where)
+
+
+def _same(a: _Req, b: _Req, requires_python: str | None) -> bool:
+    if a.sourced or b.sourced:
+        return True  # a source (path, git, URL, index, workspace) rewrites the recorded entry: name only
+    if a.extras != b.extras:
+        return False
+    if a.specifier is not None and b.specifier is not None and a.specifier != b.specifier:
+        return False
+    return markers_equivalent(a.marker, b.marker, requires_python) is not False
+
+
+def _merged(requirements: list[_Req]) -> list[_Req]:
+    """A requirement that an unconditional one with the same name, extras and specifier subsumes is
+    dropped, as uv records them (`x>=1` and `x>=1; sys_platform == 'win32'` are one requirement)."""
+    out: list[_Req] = []
+    for requirement in requirements:
+        key = (requirement.name, requirement.extras, requirement.specifier, requirement.sourced)
+        same = [i for i, seen in enumerate(out) if (seen.name, seen.extras, seen.specifier, seen.sourced) == key]
+        if any(out[i].marker is None for i in same):
+            continue
+        if requirement.marker is None:
+            for i in reversed(same):
+                del out[i]
+        out.append(requirement)
+    return out
+
+
+def _diff(declared: list[_Req], locked: list[_Req], requires_python: str | None, path: str,
+          removed_line: int) -> list[Change]:
+    changes: list[Change] = []
+    declared, locked = _merged(declared), _merged(locked)
+    names = sorted({r.name for r in declared} | {r.name for r in locked},
+                   key=lambda n: min([r.line for r in declared if r.name == n] or [10**9]))
+    for name in names:
+        mine = [r for r in declared if r.name == name]
+        theirs = [r for r in locked if r.name == name]
+        left = [a for a in mine if not any(_same(a, b, requires_python) for b in theirs)]
+        right = [b for b in theirs if not any(_same(a, b, requires_python) for a in mine)]
+        for index, a in enumerate(left):
+            if index < len(right) and theirs:
+                changes.append(Change(f"'{a.text}' {a.where} changed (uv.lock records '{right[index].text}')",
+                                      path, a.line))
+            else:
+                changes.append(Change(f"'{a.text}' {a.where} was added", path, a.line))
+        for b in right[len(left):]:
+            changes.append(Change(f"'{b.text}' {b.where} was removed", path, removed_line))
+    return changes
+
+
+def _uv_sources(pyproject: PyProject | None) -> set[str]:
+    if pyproject is None:
+        return set()
+    sources = pyproject.tool("uv").get("sources")
+    return {canonicalize_name(k) for k in sources if isinstance(k, str)} if isinstance(sources, dict) else set()
+
+
+def _requires_dist(pyproject: PyProject, sourced: set[str]) -> tuple[list[_Req], bool] | None:
+    """The project's requires-dist as uv records it, and whether it is statically known."""
+    table = pyproject.project
+    dynamic = table.get("dynamic") if isinstance(table.get("dynamic"), list) else []
+    if "dependencies" in dynamic or "optional-dependencies" in dynamic:
+        return None
+    out: list[_Req] = []
+    for entry in pep621_declarations(pyproject):
+        if entry.group == "dependencies":
+            req = _req_from_text(entry.text, entry.line, sourced, where="in [project] dependencies")
+        elif entry.group.startswith("extra:"):
+            req = _req_from_text(entry.text, entry.line, sourced, extra=entry.group[6:],
+                                 where=f"in the extra '{entry.group[6:]}'")
+        else:
+            continue
+        if req is None:
+            return None  # uv would refuse the file: do not guess
+        out.append(req)
+    return out, True
+
+
+def _dependency_groups(pyproject: PyProject, sourced: set[str]) -> dict[str, list[_Req]] | None:
+    """[dependency-groups] with include-group expanded, plus `[tool.uv] dev-dependencies` in "dev"."""
+    raw = pyproject.data.get("dependency-groups")
+    groups: dict[str, list[Any]] = {}
+    lines: dict[str, int] = {}
+    if isinstance(raw, dict):
+        for group, values in raw.items():
+            if not isinstance(values, list):
+                return None
+            groups[canonicalize_name(group)] = values
+            lines[canonicalize_name(group)] = pyproject.line_of("dependency-groups", group)
+
+    def expand(group: str, seen: tuple[str, ...]) -> list[_Req] | None:
+        if group in seen or group not in groups:
+            return None
+        out: list[_Req] = []
+        original = next((g for g in (raw or {}) if canonicalize_name(g) == group), group)
+        strings = [v if isinstance(v, str) else None for v in groups[group]]
+        value_lines = entry_lines(pyproject, ("dependency-groups", original), strings)
+        for value, line in zip(groups[group], value_lines):
+            if isinstance(value, str):
+                req = _req_from_text(value, line, sourced, where=f"in the dependency group '{group}'")
+                if req is None:
+                    return None
+                out.append(req)
+            elif isinstance(value, dict) and isinstance(value.get("include-group"), str):
+                included = expand(canonicalize_name(value["include-group"]), seen + (group,))
+                if included is None:
+                    return None
+                out.extend(included)
+            else:
+                return None
+        return out
+
+    result: dict[str, list[_Req]] = {}
+    for group in groups:
+        expanded = expand(group, ())
+        if expanded is None:
+            return None
+        result[group] = expanded
+    legacy = pyproject.tool("uv").get("dev-dependencies")
+    if isinstance(legacy, list):
+        strings = [v if isinstance(v, str) else None for v in legacy]
+        for value, line in zip(legacy, entry_lines(pyproject, ("tool", "uv", "dev-dependencies"), strings)):
+            req = _req_from_text(value, line, sourced, where="in [tool.uv] dev-dependencies") \
+                if isinstance(value, str) else None
+            if req is None:
+                return None
+            result.setdefault("dev", []).append(req)
+    return result
+
+
+def _packaged(pyproject: PyProject) -> bool:
+    package = pyproject.tool("uv").get("package")
+    if isinstance(package, bool):
+        return package
+    return isinstance(pyproject.data.get("build-system"), dict)
+
+
+def _join(folder: str, rel: str) -> str:
+    if rel == ".":
+        return folder
+    return rel if folder == "." else f"{folder}/{rel}"
+
+
+def _relative(folder: str, base: str) -> str | None:
+    if base == ".":
+        return folder
+    if folder == base:
+        return "."
+    return folder[len(base) + 1:] if folder.startswith(base + "/") else None
+
+
+def uv_staleness(project: Project, lock: UvLock, root: PythonProject,
+                 members: list[PythonProject], complete: bool) -> list[Staleness]:
+    """Compare uv.lock with the workspace root's pyproject.toml and each member's. `complete`: every
+    member's pyproject.toml was read (otherwise the workspace-wide checks are skipped)."""
+    if lock.newer_major:
+        return []
+    lock_dir = lock.path.rpartition("/")[0] or "."
+    root_sources = _uv_sources(root.pyproject)
+    everyone = [p for p in [root, *members] if p.pyproject is not None]
+    by_path = {record.path: record for record in lock.projects}
+    by_name = {record.name: record for record in lock.projects}
+    out: list[Staleness] = []
+    requires_python = lock.requires_python
+    for item in everyone:
+        pyproject = item.pyproject
+        assert pyproject is not None
+        changes: list[Change] = []
+        relative = _relative(item.directory, lock_dir)
+        table = pyproject.project
+        name = table.get("name") if isinstance(table.get("name"), str) else None
+        record = by_path.get(relative or "") or (by_name.get(canonicalize_name(name)) if name else None)
+        sourced = _uv_sources(pyproject) | root_sources
+        if name is not None and pyproject.data.get("project") is not None:
+            if record is None:
+                changes.append(Change(f"the project '{name}' is not recorded in uv.lock (added since it was written)",
+                                      pyproject.path, pyproject.line_of("project", "name")))
+            else:
+                changes.extend(_uv_member_changes(pyproject, record, sourced, requires_python))
+        elif item is root:
+            groups = _dependency_groups(pyproject, sourced)
+            recorded = lock.manifest_groups()
+            if groups is not None and (recorded is not None or any(groups.values())):
+                changes.extend(_group_changes(pyproject, groups, recorded or {}, requires_python))
+        if item is root:
+            changes.extend(_uv_manifest_changes(pyproject, lock, requires_python))
+            if complete:
+                changes.extend(_uv_workspace_changes(project, lock, root, members))
+                changes.extend(_requires_python_change(lock, everyone, root))
+        if changes:
+            out.append(Staleness(lock.path, pyproject.path, changes))
+    return out
+
+
+def _uv_member_changes(pyproject: PyProject, record: UvProjectRecord, sourced: set[str],
+                       requires_python: str | None) -> list[Change]:
+    changes: list[Change] = []
+    table = pyproject.project
+    dynamic = table.get("dynamic") if isinstance(table.get("dynamic"), list) else []
+    version = table.get("version")
+    if isinstance(version, str) and "version" not in dynamic and record.version is not None:
+        try:
+            different = Version(version) != Version(record.version)
+        except InvalidVersion:
+            different = version != record.version
+        if different:
+            changes.append(Change(f"the version changed from {record.version} to {version}", pyproject.path,
+                                  pyproject.line_of("project", "version")))
+    if record.source_kind in ("editable", "virtual"):
+        packaged = _packaged(pyproject)
+        if packaged != (record.source_kind == "editable"):
+            what = ("is now packaged (it has a [build-system]), while uv.lock records it as virtual" if packaged
+                    else "is no longer packaged, while uv.lock records it as an editable package")
+            line = pyproject.line_of("tool", "uv", "package") if "package" in pyproject.tool("uv") else \
+                pyproject.line_of("build-system") if packaged else pyproject.line_of("project")
+            changes.append(Change(f"the project {what}", pyproject.path, line))
+    requires = _requires_dist(pyproject, sourced)
+    if requires is not None:
+        declared, _ = requires
+        locked = [_req_from_uv(r) for r in record.requires_dist]
+        changes.extend(_diff(declared, locked, requires_python, pyproject.path,
+                             pyproject.line_of("project", "dependencies")))
+        extras = table.get("optional-dependencies")
+        if record.provides_extras is not None and isinstance(extras, dict):
+            mine = {canonicalize_name(e) for e in extras if isinstance(e, str)}
+            theirs = set(record.provides_extras)
+            for extra in sorted(mine - theirs):
+                changes.append(Change(f"the extra '{extra}' was added", pyproject.path,
+                                      _extra_line(pyproject, extra)))
+            for extra in sorted(theirs - mine):
+                changes.append(Change(f"the extra '{extra}' was removed", pyproject.path,
+                                      pyproject.line_of("project", "optional-dependencies")))
+    groups = _dependency_groups(pyproject, sourced)
+    if groups is not None:
+        changes.extend(_group_changes(pyproject, groups, record.requires_dev, requires_python))
+    return changes
+
+
+def _group_changes(pyproject: PyProject, groups: dict[str, list[_Req]], recorded: dict[str, list[UvRequirement]],
+                   requires_python: str | None) -> list[Change]:
+    changes: list[Change] = []
+    for group in sorted(set(groups) | set(recorded)):
+        mine = groups.get(group, [])
+        theirs = [_req_from_uv(r, f"in the dependency group '{group}'") for r in recorded.get(group, [])]
+        line = _group_line(pyproject, group)
+        if group not in recorded and mine:
+            changes.append(Change(f"the dependency group '{group}' was added", pyproject.path, line))
+            continue
+        if group not in groups and theirs:
+            changes.append(Change(f"the dependency group '{group}' was removed", pyproject.path,
+                                  pyproject.line_of("dependency-groups")))
+            continue
+        changes.extend(_diff(mine, theirs, requires_python, pyproject.path, line))
+    return changes
+
+
+def _extra_line(pyproject: PyProject, extra: str) -> int:
+    extras = pyproject.project.get("optional-dependencies")
+    for name in extras if isinstance(extras, dict) else ():
+        if canonicalize_name(name) == extra:
+            return pyproject.line_of("project", "optional-dependencies", name)
+    return pyproject.line_of("project", "optional-dependencies")
+
+
+def _group_line(pyproject: PyProject, group: str) -> int:
+    raw = pyproject.data.get("dependency-groups")
+    if isinstance(raw, dict):
+        for name in raw:
+            if canonicalize_name(name) == group:
+                return pyproject.line_of("dependency-groups", name)
+    if group == "dev" and "dev-dependencies" in pyproject.tool("uv"):
+        return pyproject.line_of("tool", "uv", "dev-dependencies")
+    return pyproject.line_of("dependency-groups")
+
+
+_MANIFEST_KEYS = (("constraints", "constraint-dependencies"), ("overrides", "override-dependencies"),
+                  ("build-constraints", "build-constraint-dependencies"))
+
+
+def _uv_manifest_changes(pyproject: PyProject, lock: UvLock, requires_python: str | None) -> list[Change]:
+    changes: list[Change] = []
+    uv = pyproject.tool("uv")
+    for manifest_key, tool_key in _MANIFEST_KEYS:
+        values = uv.get(tool_key, [])
+        if not isinstance(values, list) or not all(isinstance(v, str) for v in values):
+            continue
+        line = pyproject.line_of("tool", "uv", tool_key)
+        declared = []
+        where = f"in [tool.uv] {tool_key}"
+        for value in values:
+            req = _req_from_text(value, line, set(), where=where)
+            if req is None:
+                break
+            declared.append(req)
+        else:
+            locked = [_req_from_uv(r, where) for r in lock.manifest_requirements(manifest_key)]
+            changes.extend(_diff(declared, locked, requires_python, pyproject.path, line))
+    return changes
+
+
+def _uv_workspace_changes(project: Project, lock: UvLock, root: PythonProject,
+                          members: list[PythonProject]) -> list[Change]:
+    pyproject = root.pyproject
+    assert pyproject is not None
+    recorded = lock.manifest_members
+    expected: dict[str, PythonProject] = {}
+    for item in [root, *members]:
+        if item.pyproject is not None and isinstance(item.pyproject.project.get("name"), str):
+            expected[canonicalize_name(item.pyproject.project["name"])] = item
+    line = pyproject.line_of("tool", "uv", "workspace", "members")
+    changes: list[Change] = []
+    if recorded is None:
+        return changes  # members added since are reported by the members ("not recorded in uv.lock")
+    lock_dir = lock.path.rpartition("/")[0] or "."
+    records = {r.name: r for r in lock.projects}
+    for name in sorted(set(recorded) - set(expected)):
+        record = records.get(name)
+        if record is not None and record.path != ".":
+            member_pyproject = _join(_join(lock_dir, record.path), "pyproject.toml")
+            if _exists(project, member_pyproject) and workspace_includes(pyproject, record.path):
+                continue  # still a member, only not scanned (excluded or outside the scanned paths)
+        changes.append(Change(f"the workspace member '{name}' was removed", pyproject.path, line))
+    return changes
+
+
+def _exists(project: Project, rel: str) -> bool:
+    return rel in project.files("pyproject") or is_file(project, rel)
+
+
+def _requires_python_change(lock: UvLock, everyone: list[PythonProject], root: PythonProject) -> list[Change]:
+    specs = []
+    for item in everyone:
+        assert item.pyproject is not None
+        value = item.pyproject.project.get("requires-python")
+        if isinstance(value, str) and value.strip():
+            specs.append(value)
+    if not specs or lock.requires_python is None:
+        return []
+    combined = ",".join(specs)
+    if specifiers_equivalent(combined, lock.requires_python) is not False:
+        return []
+    # The project whose requires-python now excludes versions the lock allows (it was tightened), else the
+    # root's, else the first that has one.
+    holders = [p.pyproject for p in everyone if p.pyproject and isinstance(p.pyproject.project.get("requires-python"), str)]
+    culprit = next((p for p in holders if _narrower(p.project["requires-python"], lock.requires_python)), None)
+    pyproject = culprit or (root.pyproject if root.pyproject in holders else holders[0])
+    assert pyproject is not None
+    shown = pyproject.project.get("requires-python")
+    whose = "" if len(holders) == 1 else " (uv.lock records the intersection of the workspace members')"
+    return [Change(f"requires-python '{shown}' changed{whose}; uv.lock records '{lock.requires_python}'",
+                   pyproject.path, pyproject.line_of("project", "requires-python"))]
+
+
+def _narrower(spec: str, recorded: str) -> bool:
+    try:
+        mine, theirs = SpecifierSet(spec), SpecifierSet(recorded)
+    except InvalidSpecifier:
+        return False
+    versions = [Version(f"3.{minor}.{patch}") for minor in range(0, 31) for patch in (0, 1, 5)]
+    return any(theirs.contains(v, prereleases=True) and not mine.contains(v, prereleases=True) for v in versions)
+
+
+# --- poetry.lock, pdm.lock, Pipfile.lock ------------------------------------------------------------------
+
+
+def poetry_staleness(item: PythonProject, lock: PoetryLock) -> Staleness | None:
+    pyproject = item.pyproject
+    if pyproject is None or lock.content_hash is None or lock.newer_major:
+        return None
+    expected = poetry_content_hash(pyproject.data)
+    if expected == lock.content_hash:
+        return None
+    if lock.generator_version is not None and lock.generator_version < POETRY_GROUPS_IN_HASH_SINCE:
+        if poetry_content_hash(pyproject.data, with_dependency_groups=False) == lock.content_hash:
+            return None
+    groups_locked = lock.generator_version is not None and lock.generator_version >= POETRY_GROUPS_IN_HASH_SINCE
+    declared = [d for d in item.declared if d.path == pyproject.path
+                and (not d.group.startswith("group:") or groups_locked)]
+    changes = _grouped_name_changes(declared, lock.packages, "poetry.lock", _poetry_group)
+    names = {d.name for d in item.declared}
+    for name in _orphans(lock.packages, names, {canonicalize_name(item.name)} if item.name else set()):
+        changes.append(Change(f"'{name}' is locked but no longer declared (removed since poetry.lock was written)",
+                              pyproject.path, _poetry_dependencies_line(pyproject)))
+    python = _poetry_python(pyproject)
+    if python and lock.python_versions and python.replace(" ", "") != lock.python_versions.replace(" ", ""):
+        key = ("project", "requires-python") if "requires-python" in pyproject.project else \
+            ("tool", "poetry", "dependencies", "python")
+        changes.append(Change(f"the Python constraint '{python}' changed (poetry.lock records "
+                              f"'{lock.python_versions}')", pyproject.path, pyproject.line_of(*key)))
+    return Staleness(lock.path, pyproject.path, changes,
+                     reason="its content-hash no longer matches the dependency declarations of pyproject.toml "
+                            "(Poetry hashes them as written: reordering a list counts too)",
+                     line_hint=_poetry_dependencies_line(pyproject))
+
+
+def _poetry_python(pyproject: PyProject) -> str | None:
+    value = pyproject.project.get("requires-python")
+    if isinstance(value, str):
+        return value
+    dependencies = pyproject.tool("poetry").get("dependencies")
+    if isinstance(dependencies, dict) and isinstance(dependencies.get("python"), str):
+        return dependencies["python"]
+    return None
+
+
+def _poetry_dependencies_line(pyproject: PyProject) -> int:
+    if "dependencies" in pyproject.project:
+        return pyproject.line_of("project", "dependencies")
+    return pyproject.line_of("tool", "poetry", "dependencies")
+
+
+def pdm_staleness(item: PythonProject, lock: PdmLock) -> Staleness | None:
+    pyproject = item.pyproject
+    if pyproject is None or lock.newer_major:
+        return None
+    pdm = pyproject.tool("pdm")
+    hashed = (lock.content_hash is not None and not lock.has_lock_inputs and "workspace" not in pdm)
+    if hashed:
+        algorithm, _, value = (lock.content_hash or "").partition(":")
+        if not value:
+            algorithm, value = "sha256", algorithm
+        if algorithm != "sha256" or value == pdm_content_hash(pyproject.data):
+            return None
+    locked_groups = set(lock.groups)
+
+    def in_lock(declared: Declared) -> bool:
+        if declared.group == "dependencies":
+            return not locked_groups or "default" in locked_groups
+        group = declared.group.partition(":")[2]
+        return group in locked_groups
+
+    declared = [d for d in item.declared if d.path == pyproject.path and not d.group.startswith("poetry:")
+                and in_lock(d)]
+    changes = _grouped_name_changes(declared, lock.packages, "pdm.lock", _pdm_group)
+    requires_python = pyproject.project.get("requires-python")
+    if hashed and isinstance(requires_python, str) and lock.requires_python and \
+            specifiers_equivalent(requires_python, lock.requires_python) is False:
+        changes.append(Change(f"requires-python '{requires_python}' changed (pdm.lock's target records "
+                              f"'{lock.requires_python}')", pyproject.path, pyproject.line_of("project", "requires-python")))
+    if hashed:
+        names = {d.name for d in item.declared}
+        for name in _orphans(lock.packages, names, {canonicalize_name(item.name)} if item.name else set()):
+            changes.append(Change(f"'{name}' is locked but no longer declared (removed since pdm.lock was written)",
+                                  pyproject.path, pyproject.line_of("project", "dependencies")))
+    if not hashed and not changes:
+        return None
+    return Staleness(lock.path, pyproject.path, changes,
+                     reason="its content_hash no longer matches the dependency declarations of pyproject.toml "
+                            "(PDM hashes them as written: reordering or reformatting a requirement counts too)",
+                     line_hint=pyproject.line_of("project", "dependencies"))
+
+
+def pipenv_staleness(item: PythonProject, lock: PipfileLock) -> Staleness | None:
+    pipfile = item.pipfile
+    if pipfile is None or lock.content_hash is None or lock.newer_major:
+        return None
+    defaults = lock.meta.get("sources")
+    for canonical in (True, False):
+        if pipfile_hash(pipfile.data, canonical_names=canonical, default_sources=defaults) == lock.content_hash:
+            return None
+    if "source" not in pipfile.data and defaults is None:
+        return None  # hashed with pipenv's built-in default source, which is not known here
+    changes: list[Change] = []
+    for category, packages in pipfile.categories.items():
+        section = lock.sections.get(pipfile_lock_section(category), {})
+        locked = {canonicalize_name(n): [(_stripped(e.get("version")) if isinstance(e, dict) else None)]
+                  for n, e in section.items()}
+        declared = [d for d in item.declared if d.group == f"pipfile:{category}"]
+        where = "Pipfile.lock" if category == "packages" else \
+            f"the '{pipfile_lock_section(category)}' section of Pipfile.lock"
+        changes.extend(_name_changes(declared, locked, where))
+    requires = pipfile.data.get("requires", {})
+    if isinstance(requires, dict) and requires != lock.meta.get("requires", {}):
+        changes.append(Change(f"[requires] changed (Pipfile.lock records {json.dumps(lock.meta.get('requires', {}))})",
+                              pipfile.path, pipfile.line_of("requires")))
+    sources = pipfile.data.get("source")
+    if sources is not None and sources != lock.meta.get("sources"):
+        changes.append(Change("[[source]] changed since Pipfile.lock was written", pipfile.path,
+                              pipfile.line_of("source")))
+    first = next(iter(pipfile.categories), "packages")
+    return Staleness(lock.path, pipfile.path, changes, reason="its _meta.hash no longer matches the Pipfile",
+                     line_hint=pipfile.line_of(first))
+
+
+def _stripped(version: Any) -> str | None:
+    if not isinstance(version, str):
+        return None
+    return version[2:] if version.startswith("==") else version
+
+
+# --- requirements files: compiled from .in / pyproject, uv exports -------------------------------------
+
+
+def compiled_staleness(project: Project, item: PythonProject, lock: RequirementsLock) -> Staleness | None:
+    """A requirements file compiled by pip-compile / `uv pip compile` against its inputs, name by name."""
+    if lock.requirements is None or not lock.fully_pinned:
+        return None
+    inputs = _compile_inputs(project, item, lock)
+    if not inputs:
+        return None
+    declared: list[Declared] = []
+    input_names: set[str] = set()
+    for rel in inputs:
+        if rel.endswith("pyproject.toml"):
+            pyproject = project.parsed("pyproject", rel, parse_pyproject)
+            if pyproject is None:
+                return None
+            extras = _command_extras(lock)
+            for entry in pep621_declarations(pyproject):
+                if entry.group == "dependencies" or (entry.group.startswith("extra:") and
+                                                    (extras is True or entry.group[6:] in (extras or set()))):
+                    declared.append(entry)
+            name = pyproject.project.get("name")
+            if isinstance(name, str):
+                input_names.add(f"{name} (pyproject.toml)")
+        else:
+            entries = _requirements_declarations(project, rel, depth=0, seen=set())
+            if entries is None:
+                return None
+            declared.extend(entries)
+        input_names.add(rel.rpartition("/")[2])
+    locked = _locked_versions(lock.packages)
+    changes = _name_changes(declared, locked, lock.path.rpartition("/")[2])
+    if lock.annotated:
+        declared_names = {d.name for d in declared}
+        for name, via in sorted(lock.via.items()):
+            if name in declared_names or not via:
+                continue
+            if all(_is_input_reference(v, input_names) for v in via):
+                manifest = inputs[0]
+                changes.append(Change(f"'{name}' is pinned for {', '.join(via)} but no longer declared there "
+                                      f"(removed since {lock.path.rpartition('/')[2]} was compiled)", manifest, 1))
+    if not changes:
+        return None
+    return Staleness(lock.path, inputs[0], changes)
+
+
+def _is_input_reference(via: str, input_names: set[str]) -> bool:
+    via = via.strip()
+    if via.startswith("-r "):
+        return via[3:].strip().rpartition("/")[2] in input_names
+    return via in input_names
+
+
+def _command_extras(lock: RequirementsLock) -> set[str] | bool:
+    words = lock.command_words
+    if "--all-extras" in words:
+        return True
+    extras: set[str] = set()
+    for index, word in enumerate(words):
+        if word == "--extra" and index + 1 < len(words):
+            extras.add(canonicalize_name(words[index + 1]))
+        elif word.startswith("--extra="):
+            extras.add(canonicalize_name(word.partition("=")[2]))
+    return extras
+
+
+def _compile_inputs(project: Project, item: PythonProject, lock: RequirementsLock) -> list[str]:
+    folder = lock.path.rpartition("/")[0] or "."
+    known = set(project.files("requirements")) | set(project.files("pyproject"))
+    out: list[str] = []
+    for written in lock.inputs:
+        if written in ("-", "setup.py", "setup.cfg") or written.endswith((".py", ".cfg")):
+            return []  # stdin or setup.py: not read statically
+        while written.startswith("./"):
+            written = written[2:]
+        for base in (folder, item.directory, "."):
+            candidate = _normalize(_join(base, written))
+            if candidate in known:
+                out.append(candidate)
+                break
+        else:
+            return []  # an input that is not here: cannot compare
+    if out or lock.inputs:
+        return out
+    if lock.tool not in (None, "pip-compile", "uv pip compile") or (lock.tool is None and not lock.annotated):
+        return []
+    stem = lock.path[:-4] if lock.path.endswith(".txt") else None
+    if stem and f"{stem}.in" in known:
+        return [f"{stem}.in"]
+    return []
+
+
+def _normalize(rel: str) -> str:
+    parts: list[str] = []
+    for part in rel.split("/"):
+        if part in ("", "."):
+            continue
+        if part == "..":
+            if parts:
+                parts.pop()
+            continue
+        parts.append(part)
+    return "/".join(parts) or "."
+
+
+def _requirements_declarations(project: Project, rel: str, depth: int, seen: set[str]) -> list[Declared] | None:
+    if depth > 5 or rel in seen:
+        return []
+    seen.add(rel)
+    view = project.parsed("requirements-lock", rel, read_requirements_lock)
+    if view is None or view.requirements is None:
+        return None
+    out = [Declared(line.name or "", line.text, f"requirements:{rel}", rel, line.line, line.requirement)
+           for line in view.requirements.requirements if not line.editable and not line.invalid]
+    folder = rel.rpartition("/")[0] or "."
+    known = set(project.files("requirements"))
+    for include in view.requirements.includes:
+        if include.option in ("-r", "--requirement") and include.value:
+            target = _normalize(_join(folder, include.value))
+            # Included inputs are read even when their names are not requirements-like (`-r base.in`).
+            if target.endswith(".in") and (target in known or is_file(project, target)):
+                included = _requirements_declarations(project, target, depth + 1, seen)
+                if included is None:
+                    return None
+                out.extend(included)
+    return out
+
+
+def export_staleness(item: PythonProject, lock: RequirementsLock) -> Staleness | None:
+    """A `uv export` of the project compared name by name with the pyproject.toml it was exported from."""
+    pyproject = item.pyproject
+    if pyproject is None or lock.tool != "uv export" or not lock.fully_pinned or item.dynamic:
+        return None
+    words = lock.command_words
+    if any(w.startswith(("--package", "--all-packages", "--script", "--project", "--directory")) for w in words):
+        return None
+    groups = _export_groups(pyproject, words)
+    if groups is None:
+        return None
+    extras = _command_extras(lock)
+    skipped = set()
+    for index, word in enumerate(words):
+        if word in ("--no-emit-package", "--prune") and index + 1 < len(words):
+            skipped.add(canonicalize_name(words[index + 1]))
+        elif word.startswith(("--no-emit-package=", "--prune=")):
+            skipped.add(canonicalize_name(word.partition("=")[2]))
+    only = any(w.startswith(("--only-group", "--only-dev")) for w in words)
+    sourced = _uv_sources(pyproject)
+    declared = []
+    for entry in item.declared:
+        if entry.path != pyproject.path or entry.name in skipped or entry.name in sourced:
+            continue
+        kind, _, name = entry.group.partition(":")
+        if entry.group == "dependencies" and not only:
+            declared.append(entry)
+        elif kind == "extra" and not only and (extras is True or name in (extras or set())):
+            declared.append(entry)
+        elif kind == "group" and name in groups:
+            declared.append(entry)
+    changes = _name_changes(declared, _locked_versions(lock.packages), lock.path.rpartition("/")[2])
+    if not changes:
+        return None
+    return Staleness(lock.path, pyproject.path, changes)
+
+
+def _export_groups(pyproject: PyProject, words: list[str]) -> set[str] | None:
+    raw = pyproject.data.get("dependency-groups")
+    declared = {canonicalize_name(g) for g in raw} if isinstance(raw, dict) else set()
+    if "dev-dependencies" in pyproject.tool("uv"):
+        declared.add("dev")
+    defaults: Any = pyproject.tool("uv").get("default-groups", ["dev"])
+    if defaults == "all":
+        chosen = set(declared)
+    elif isinstance(defaults, list):
+        chosen = {canonicalize_name(g) for g in defaults if isinstance(g, str)}
+    else:
+        return None
+
+    def values(flag: str) -> list[str]:
+        out = []
+        for index, word in enumerate(words):
+            if word == flag and index + 1 < len(words):
+                out.append(canonicalize_name(words[index + 1]))
+            elif word.startswith(flag + "="):
+                out.append(canonicalize_name(word.partition("=")[2]))
+        return out
+
+    if "--no-default-groups" in words:
+        chosen = set()
+    if "--all-groups" in words:
+        chosen = set(declared)
+    chosen.update(values("--group"))
+    if "--no-dev" in words:
+        chosen.discard("dev")
+    for group in values("--no-group"):
+        chosen.discard(group)
+    only = values("--only-group")
+    if only:
+        chosen = set(only)
+    if "--only-dev" in words:
+        chosen = {"dev"}
+    return chosen & declared
+
+
+def pylock_staleness(item: PythonProject, lock: PyLock) -> Staleness | None:
+    """pylock.toml records no inputs: only "every declared runtime dependency is locked, at an allowed
+    version" is checked, for the project's unnamed pylock.toml."""
+    pyproject = item.pyproject
+    if pyproject is None or item.dynamic or lock.newer_major or lock.path.rpartition("/")[2] != "pylock.toml":
+        return None
+    sourced = _uv_sources(pyproject)
+    declared = [d for d in item.declared if d.path == pyproject.path and d.group == "dependencies"
+                and d.name not in sourced]
+    locked = _locked_versions(lock.packages)
+    if not any(d.name in locked for d in declared):
+        return None  # locks something else entirely
+    changes = _name_changes(declared, locked, "pylock.toml")
+    return Staleness(lock.path, pyproject.path, changes) if changes else None
+
+
+def describe(staleness: Staleness, limit: int = 3) -> str:
+    """The changes as one clause: "'a' was added; 'b' ... (and 2 more)"."""
+    shown = [c.description for c in staleness.changes[:limit]]
+    more = len(staleness.changes) - len(shown)
+    text = "; ".join(shown)
+    if more > 0:
+        text += f"; and {more} more change{'s' if more > 1 else ''}"
+    return text
+
+
+__all__ = [
+    "Change", "Staleness", "compiled_staleness", "describe", "export_staleness", "pdm_content_hash",
+    "pdm_staleness", "pipenv_staleness", "pipfile_hash", "poetry_constraint", "poetry_content_hash",
+    "poetry_staleness", "pylock_staleness", "uv_staleness",
+]
+
