@@ -5,6 +5,7 @@ from __future__ import annotations
 import subprocess
 
 import pytest
+from probe_support import fake_probe
 
 from envdoctor.catalog import SECTIONS, all_pages, catalog_dir
 from envdoctor.registry import load_rules
@@ -44,24 +45,26 @@ def _write_blocks(repo, page, section):
     return untracked
 
 
-def _run(repo, page, section):
+def _run(repo, page, section, monkeypatch):
     untracked = _write_blocks(repo, page, section)
     repo.init_git(commit=False)
     tracked = [p for p in repo.git("ls-files", "--others", "--exclude-standard").split() if p not in untracked]
     if tracked:
         repo.git("add", "--", *tracked)
         repo.git("commit", "-q", "-m", "example")
-    return repo.codes("--select", "ALL")
+    # The doctor's rules (ED401-ED404, ED410, ED411) judge the interpreter in use: their pages give the
+    # probe's answer in a `probe=yes` block, and the scan runs with --python (see tests/probe_support.py).
+    return repo.codes("--select", "ALL", *fake_probe(monkeypatch, repo.root, page.blocks(section)))
 
 
 @pytest.mark.parametrize("code", sorted(PAGES))
-def test_example_is_flagged(repo, code):
-    assert code in _run(repo, PAGES[code], "Example")
+def test_example_is_flagged(repo, code, monkeypatch):
+    assert code in _run(repo, PAGES[code], "Example", monkeypatch)
 
 
 @pytest.mark.parametrize("code", sorted(PAGES))
-def test_use_instead_is_not_flagged(repo, code):
-    assert code not in _run(repo, PAGES[code], "Use instead")
+def test_use_instead_is_not_flagged(repo, code, monkeypatch):
+    assert code not in _run(repo, PAGES[code], "Use instead", monkeypatch)
 
 
 def test_wheel_ships_the_catalog(tmp_path):

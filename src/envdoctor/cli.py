@@ -86,13 +86,16 @@ FORMAT_CHOICES = ["text", "concise", "json", "sarif", "github", "gitlab", "junit
 @click.option("-q", "--quiet", is_flag=True, help="Print nothing; only the exit code tells.")
 @click.option("-v", "--verbose", is_flag=True, help="Also print notes: files skipped and why.")
 @click.option("--debug", is_flag=True, help="Show tracebacks of internal errors.")
+@click.option("--python", "python", metavar="PATH",
+              help="Also inspect this interpreter by running a small probe in it (the doctor's rules ED401-ED404, ED410, ED411).")
 def check(paths: tuple[Path, ...], output_format: str, output: Path | None, select: tuple[str, ...],
           extend_select: tuple[str, ...], ignore: tuple[str, ...], fail_on: str | None, exit_zero: bool,
-          statistics: bool, config_file: Path | None, color: str, quiet: bool, verbose: bool, debug: bool) -> None:
+          statistics: bool, config_file: Path | None, color: str, quiet: bool, verbose: bool, debug: bool,
+          python: str | None = None) -> None:
     """Check the repository at PATHS (default: the current folder) and report each problem found."""
     try:
         code = _check(paths, output_format, output, select, extend_select, ignore, fail_on, exit_zero,
-                      statistics, config_file, color, quiet, verbose, debug)
+                      statistics, config_file, color, quiet, verbose, debug, python=python)
     except (KeyboardInterrupt, SystemExit):
         raise
     except Exception as exc:  # the last line of defence: one line, exit 2, traceback only with --debug
@@ -103,7 +106,7 @@ def check(paths: tuple[Path, ...], output_format: str, output: Path | None, sele
 
 
 def _check(paths, output_format, output, select, extend_select, ignore, fail_on, exit_zero, statistics,
-           config_file, color, quiet, verbose, debug) -> int:
+           config_file, color, quiet, verbose, debug, python=None) -> int:
     from envdoctor.config import ConfigError, load_config, with_overrides
     from envdoctor.engine import scan
     from envdoctor.findings import Severity
@@ -130,6 +133,7 @@ def _check(paths, output_format, output, select, extend_select, ignore, fail_on,
             extend_select=(config.extend_select + _csv(extend_select)) if extend_select else None,
             ignore=cli_ignore if cli_select else config.ignore + cli_ignore,
             fail_on=Severity.parse(fail_on) if fail_on else None,
+            python=python,  # probed only by the rules that need it (envdoctor.doctor); a failure is one line
         )
         registry = load_rules()
         result = scan(root, config, registry, resolved, debug=debug)
@@ -210,6 +214,33 @@ def explain(rule: str) -> None:
     page = page_for(found.code)
     text = page.body if page else (found.documentation or f"# {found.code} {found.name}\n\n{found.summary}\n")
     click.echo(text.rstrip("\n"))
+
+
+@cli.command()
+@click.argument("path", required=False, type=click.Path(path_type=Path))
+@click.option("--python", "python", metavar="PATH",
+              help="The interpreter to inspect [default: $VIRTUAL_ENV, else $CONDA_PREFIX, else python3 on PATH].")
+@click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.option("--fail-on", type=click.Choice(["error", "warning", "info"]), help="Lowest severity that makes the exit code 1 [default: warning].")
+@click.option("--config", "config_file", type=click.Path(dir_okay=False, path_type=Path), help="Use this config file.")
+@click.option("--color", type=click.Choice(["auto", "always", "never"]), default="auto", show_default=True)
+@click.option("--debug", is_flag=True, help="Show tracebacks of internal errors.")
+def doctor(path: Path | None, python: str | None, output_format: str, fail_on: str | None, config_file: Path | None,
+           color: str, debug: bool) -> None:
+    """Inspect the interpreter and environment in use for the project at PATH (default: here): a health
+    report of the environment rules (ED4xx), healthy checks included. Runs a small probe in the interpreter."""
+    from envdoctor.doctor import run_doctor
+
+    try:
+        code = run_doctor(path or Path("."), python=python, output_format=output_format, fail_on=fail_on,
+                          config_file=config_file, color=color, debug=debug)
+    except (KeyboardInterrupt, SystemExit):
+        raise
+    except Exception as exc:  # the last line of defence, as for `check`
+        if debug:
+            raise
+        fail(f"internal error: {type(exc).__name__}: {exc} (run with --debug for the traceback)")
+    sys.exit(code)
 
 
 def main() -> None:

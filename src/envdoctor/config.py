@@ -39,6 +39,9 @@ class Config:
     # Free-form tables for third-party rule packs: [tool.envdoctor.plugins.<name>].
     plugins: Mapping[str, Any] = field(default_factory=dict)
     source: Path | None = None  # the file this came from, for messages
+    # The interpreter to probe (`envdoctor doctor`, `check --python PATH`); None: a static scan runs nothing.
+    # Set from the command line only, never from a config file.
+    python: str | None = None
 
 
 def load_toml(path: Path) -> dict[str, Any]:

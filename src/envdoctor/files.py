@@ -51,6 +51,23 @@ def read_bytes(path: Path, *, max_bytes: int | None = None) -> bytes:
     return data
 
 
+def read_head(path: Path, max_bytes: int) -> bytes:
+    """At most the first `max_bytes` of a regular file (for headers such as a dist-info METADATA's), or
+    SourceError; a longer file is not an error, the rest is simply not read."""
+    try:
+        info = os.stat(path)
+    except OSError as exc:
+        raise SourceError(_os_reason(exc)) from None
+    if not stat.S_ISREG(info.st_mode):
+        raise SourceError("is not a regular file; not read")
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+        with os.fdopen(fd, "rb") as handle:
+            return handle.read(max_bytes)
+    except OSError as exc:
+        raise SourceError(_os_reason(exc)) from None
+
+
 def decode(data: bytes) -> str:
     if data.startswith(b"\xef\xbb\xbf"):
         data = data[3:]
@@ -128,6 +145,20 @@ def file_kind(name: str) -> str | None:
     if name in (".python-version", "envdoctor.toml", ".envdoctor.toml", ".gitignore", "tox.ini", "noxfile.py",
                 ".pre-commit-config.yaml", "uv.toml"):
         return name.lstrip(".")
+    return _script_kind(name)
+
+
+def _script_kind(name: str) -> str | None:
+    """Files whose shell commands the environment rules read (ED412, ED413): shell scripts, Makefiles,
+    justfiles and READMEs (docs/**/*.md too: see path_kind)."""
+    if name.endswith((".sh", ".bash")):
+        return "shell"
+    if name in ("Makefile", "makefile", "GNUmakefile"):
+        return "makefile"
+    if name in ("justfile", "Justfile", ".justfile"):
+        return "justfile"
+    if name.lower().startswith("readme") and name.lower().endswith(".md"):
+        return "markdown"
     return None
 
 
@@ -146,6 +177,8 @@ def path_kind(rel: str) -> str | None:
             return "workflow"
         if name in ("config.yml", "config.yaml") and (folder == ".circleci" or folder.endswith("/.circleci")):
             return "workflow"
+    if name.endswith(".md") and "docs" in folder.split("/"):
+        return "markdown"  # documentation pages, whose shell blocks ED412 reads
     return file_kind(name)
 
 

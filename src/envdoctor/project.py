@@ -199,6 +199,17 @@ class Project:
             return "dir"
         return "file" if stat.S_ISREG(info.st_mode) else None
 
+    @cached_property
+    def interpreter(self) -> Any | None:
+        """The interpreter the user asked to inspect (`envdoctor doctor`, `check --python`), probed once:
+        an `envdoctor.doctor.Interpreter`, or None when none was asked for (a static scan runs nothing).
+        Raises `envdoctor.probe.ProbeError` (a ConfigError: one line, exit 2) when it cannot be probed."""
+        if not self.config.python:
+            return None
+        from envdoctor.doctor import inspect_interpreter
+
+        return inspect_interpreter(self.config.python, self.root)
+
     # --- reading and parsing ------------------------------------------------------------------------
 
     def problem(self, rel: str, message: str, line: int = 1, column: int = 1) -> None:
@@ -330,6 +341,23 @@ def _conda(project: Project) -> Iterator[Item]:
             yield Item(rel, view)
 
 
+def _environments(project: Project) -> Iterator[Item]:
+    from envdoctor.sources.venv import environment_items
+
+    yield from environment_items(project)
+
+
+def _interpreter(project: Project) -> Iterator[Item]:
+    if project.interpreter is not None:
+        yield Item(None, project.interpreter)
+
+
+def _scripts(project: Project) -> Iterator[Item]:
+    from envdoctor.sources.scripts import script_items
+
+    yield from script_items(project)
+
+
 def _repository(project: Project) -> Iterator[Item]:
     yield Item(None, project)
 
@@ -341,5 +369,8 @@ TARGETS: dict[str, Callable[[Project], Iterator[Item]]] = {
     "requirements": _requirements,
     "conda": _conda,
     "workflow": _workflows,
+    "environment": _environments,  # environments in the tree (and the doctor's active one): sources/venv.py
+    "interpreter": _interpreter,  # the probed interpreter, only when asked for: envdoctor/doctor.py
+    "script": _scripts,  # shell commands of scripts, Makefiles, docs, CI workflows: sources/scripts.py
     "repository": _repository,
 }

@@ -27,6 +27,7 @@ BUILTIN_MODULES = (
     "envdoctor.rules.docker",
     "envdoctor.rules.project",
     "envdoctor.rules.ci",
+    "envdoctor.rules.environment",
 )
 CODE_RE = re.compile(r"^[A-Z]{1,4}[0-9]{3}$")
 NAME_RE = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$")

@@ -1,0 +1,876 @@
+"""ED4xx: environments and interpreters. Every project gets its own environment; never install globally;
+never share an environment between projects.
+
+Static rules (ED405-ED409) read the environments in the working tree (`.venv`, `venv`, any folder with a
+`pyvenv.cfg`, conda prefixes) as files: nothing in them runs, and where no environment exists (CI) they are
+silent. ED412 and ED413 read scripts, Makefiles, docs and workflows. The doctor rules (ED401-ED404, ED410,
+ED411) need the interpreter in use, which is probed only when asked for (`envdoctor doctor`,
+`envdoctor check --python PATH`); otherwise their target has no item and they say nothing.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass, field
+from typing import Iterator
+
+from packaging.utils import canonicalize_name
+from packaging.version import InvalidVersion, Version
+
+from envdoctor.doctor import (CREATE_COMMANDS, SYNC_COMMANDS, Interpreter, names_match, normalise_name,
+                              own_environments_elsewhere, project_dependencies, project_names, project_tool,
+                              recorded_project)
+from envdoctor.findings import Hit, Severity
+from envdoctor.registry import Context, Rule
+from envdoctor.sources.venv import SEED_PACKAGES, Environment
+
+LISTED = 10  # names listed in a message before "and N more"
+
+
+def _listing(names: list[str]) -> str:
+    shown = ", ".join(names[:LISTED])
+    return shown + (f" and {len(names) - LISTED} more" if len(names) > LISTED else "")
+
+
+def _plural(count: int, word: str) -> str:
+    return f"{count} {word}{'' if count == 1 else 's'}"
+
+
+def _short(value: str, limit: int = 80) -> str:
+    return value if len(value) <= limit else value[: limit - 3] + "..."
+
+
+# --- where an environment belongs ------------------------------------------------------------------------
+
+
+def _ancestors(folder: str) -> list[str]:
+    out = []
+    while True:
+        out.append(folder)
+        if folder in (".", ""):
+            return out
+        folder = folder.rpartition("/")[0] or "."
+
+
+def env_folder(env: Environment) -> str:
+    """The folder (relative to the root) whose project the environment serves: the one holding it."""
+    if os.path.isabs(env.path):
+        return "."
+    return env.path.rpartition("/")[0] or "."
+
+
+def nearest(context: Context, kind: str, name: str, folder: str) -> str | None:
+    files = set(context.project.files(kind))
+    for directory in _ancestors(folder):
+        rel = name if directory == "." else f"{directory}/{name}"
+        if rel in files:
+            return rel
+    return None
+
+
+def _tool_for(context: Context, folder: str) -> str:
+    lockfiles = set(context.project.files("lockfile"))
+    for directory in _ancestors(folder):
+        for lock, tool in (("uv.lock", "uv"), ("poetry.lock", "poetry"), ("pdm.lock", "pdm"),
+                           ("Pipfile.lock", "pipenv")):
+            if (lock if directory == "." else f"{directory}/{lock}") in lockfiles:
+                return tool
+    return project_tool(context.project) if folder == "." else "uv"
+
+
+# --- ED401-ED404, ED410, ED411: the doctor's rules -------------------------------------------------------------
+
+
+class NoProjectEnvironment(Rule):
+    code = "ED401"
+    name = "no-project-environment"
+    severity = Severity.INFO
+    target = "interpreter"
+    summary = "The project has dependencies but no environment of its own (doctor only)."
+
+    def check(self, interpreter: Interpreter, context: Context) -> Iterator[Hit]:
+        project = context.project
+        declared = project_dependencies(project)
+        if not declared or project.environments:
+            return
+        if interpreter.is_environment and (interpreter.inside_root or _belongs(interpreter, context)):
+            return
+        if own_environments_elsewhere(project, interpreter.environ):
+            return
+        tool = project_tool(project)
+        path, line, what = declared[0]
+        yield Hit(
+            f"The project declares dependencies ({what}) but has no environment of its own: none in the "
+            f"working tree and none where {tool} keeps environments; they get installed wherever the "
+            f"interpreter in use ({interpreter.path}) puts them.",
+            path=path, line=line,
+            fix_hint=f"Create the project's environment: `{CREATE_COMMANDS.get(tool, 'uv sync')}` (with uv: a "
+                     f"`.venv` in the project, used by `uv run`).",
+        )
+
+
+class GlobalInterpreter(Rule):
+    code = "ED402"
+    name = "global-interpreter"
+    severity = Severity.ERROR
+    target = "interpreter"
+    summary = "The interpreter in use is not a virtual environment, or is conda's base (doctor only)."
+    fix_hint = "Create the project's own environment (`uv venv` or `uv sync`) and use it (`uv run`, or activate it)."
+
+    def check(self, interpreter: Interpreter, context: Context) -> Iterator[Hit]:
+        probe = interpreter.probe
+        if interpreter.is_conda_base:
+            yield Hit(
+                f"The interpreter in use, {interpreter.path} ({interpreter.description}), is conda's `base` "
+                f"environment ({probe.prefix}): whatever this project installs lands next to conda itself and "
+                f"in every project that uses base.",
+                fix_hint="Create an environment for the project (`conda create -n <project>` or "
+                         "`conda env create -f environment.yml`) and activate it; keep base for conda alone.",
+            )
+        elif not probe.in_venv and not interpreter.is_conda:
+            yield Hit(
+                f"The interpreter in use, {interpreter.path} ({interpreter.description}), is not a virtual "
+                f"environment (its prefix {probe.prefix} is its base prefix): what this project installs "
+                f"goes into the interpreter every project on this machine shares.",
+            )
+
+
+class UserSitePackages(Rule):
+    code = "ED403"
+    name = "user-site-packages"
+    severity = Severity.WARNING
+    target = "interpreter"
+    summary = "Packages are installed in the user site (`pip install --user`) (doctor only)."
+
+    def check(self, interpreter: Interpreter, context: Context) -> Iterator[Hit]:
+        dists = interpreter.user_distributions
+        if not dists:
+            return
+        probe = interpreter.probe
+        names = sorted({f"{d.name} {d.version}" if d.version else d.name for d in dists})
+        visible = (" and to the interpreter in use" if interpreter.user_site_visible
+                   else "; the interpreter in use does not see them, but every other python"
+                        f"{probe.short_version} does")
+        yield Hit(
+            f"{_plural(len(names), 'distribution')} installed in the user site {probe.user_site} "
+            f"(`pip install --user`): {_listing(names)}. They are importable by every python{probe.short_version} "
+            f"outside a virtual environment, by environments that include system site-packages{visible}.",
+            fix_hint=f"Remove them (`python{probe.short_version} -m pip uninstall <name>`); install command-line "
+                     f"tools with `uv tool install` or `pipx install`, and project dependencies into the "
+                     f"project's environment.",
+        )
+
+
+class GlobalSitePackagesPolluted(Rule):
+    code = "ED404"
+    name = "global-site-packages-polluted"
+    severity = Severity.WARNING
+    target = "interpreter"
+    summary = "The base interpreter's site-packages holds globally installed packages (doctor only)."
+
+    def check(self, interpreter: Interpreter, context: Context) -> Iterator[Hit]:
+        dists = interpreter.global_installs
+        if not dists:
+            return
+        probe = interpreter.probe
+        names = sorted({f"{d.name} {d.version}" for d in dists})
+        folders = sorted({str(d.folder.parent) for d in dists})
+        tool = project_tool(context.project)
+        message = (f"The base interpreter ({probe.base_prefix}, Python {probe.version_text}) holds "
+                   f"{_plural(len(names), 'globally installed distribution')} besides its installer's own "
+                   f"(pip, setuptools, wheel), in {', '.join(folders)}: {_listing(names)}.")
+        if probe.externally_managed:
+            message += (" It is an externally managed system Python (PEP 668, EXTERNALLY-MANAGED): these went "
+                        "in past that protection (`sudo pip`, `--break-system-packages`) and can break the "
+                        "operating system's own tools.")
+        else:
+            message += " Every environment built on it with system site-packages, and every script run by it, sees them."
+        yield Hit(
+            message,
+            fix_hint=f"Uninstall them from the base interpreter and use {tool} instead: "
+                     f"`{CREATE_COMMANDS.get(tool, 'uv sync')}` for the project's dependencies, "
+                     f"`uv tool install <tool>` (or `pipx install`) for command-line tools.",
+        )
+
+
+def _belongs(interpreter: Interpreter, context: Context) -> bool:
+    """The active environment is this project's: a tool recorded it for the project, or it is named for it."""
+    names = project_names(context.project)
+    tool, recorded = recorded_project(interpreter.prefix, interpreter.environ)
+    if recorded is not None:
+        return names_match(recorded, names)
+    if interpreter.is_conda:
+        declared = _conda_env_name(context)  # the `name:` of the project's environment.yml
+        return names_match(interpreter.prefix.name, names | ({normalise_name(declared)} if declared else set()))
+    candidates = [interpreter.prefix.name]
+    if interpreter.probe.pyvenv_cfg:
+        prompt = _prompt(interpreter.probe.pyvenv_cfg)
+        if prompt:
+            candidates.append(prompt)
+    return any(names_match(c, names) for c in candidates)
+
+
+def _prompt(cfg_path: str) -> str | None:
+    from envdoctor.files import SourceError, read_text
+    from envdoctor.sources.venv import parse_pyvenv_cfg
+    from pathlib import Path
+
+    try:
+        cfg = parse_pyvenv_cfg(read_text(Path(cfg_path), max_bytes=64 * 1024), cfg_path)
+    except SourceError:
+        return None
+    prompt = cfg.get("prompt")
+    return prompt.strip("'\"() ") if prompt else None
+
+
+def _conda_env_name(context: Context) -> str | None:
+    for rel in context.project.files("conda"):
+        if "/" in rel:
+            continue
+        text = context.project.text(rel)
+        match = re.search(r"^name:\s*['\"]?([^'\"\s#]+)", text or "", re.MULTILINE)
+        if match:
+            return match.group(1)
+    return None
+
+
+class SharedEnvironment(Rule):
+    code = "ED410"
+    name = "shared-environment"
+    severity = Severity.WARNING
+    target = "interpreter"
+    summary = "The active environment lives outside the project and is not its own (doctor only)."
+
+    def check(self, interpreter: Interpreter, context: Context) -> Iterator[Hit]:
+        if not interpreter.is_environment or interpreter.inside_root:
+            return
+        names = project_names(context.project)
+        tool, recorded = recorded_project(interpreter.prefix, interpreter.environ)
+        tool_name = project_tool(context.project)
+        fix = (f"Give the project its own environment (`{CREATE_COMMANDS.get(tool_name, 'uv sync')}` creates "
+               f"it) and use that one; keep shared environments for nothing you ship.")
+        if recorded is not None:
+            if not names_match(recorded, names):
+                yield Hit(
+                    f"The active environment {interpreter.prefix} was created by {tool} for the project "
+                    f"'{recorded}', not for this one ({sorted(names)[0]}): the two projects share (and "
+                    f"overwrite) each other's packages.",
+                    fix_hint=fix,
+                )
+            return
+        if _belongs(interpreter, context):
+            return
+        kind = "conda environment" if interpreter.is_conda else "virtual environment"
+        yield Hit(
+            f"The active {kind} {interpreter.prefix} lives outside the project and is not named for it or "
+            f"kept by a tool for it: an environment shared between projects ends up holding the union of "
+            f"their dependencies, at versions none of their locks names.",
+            fix_hint=fix,
+        )
+
+
+_TRUTHY = frozenset({"1", "true", "yes", "on", "y", "t"})
+# variable -> (how it is judged: "set" (any non-empty value) or "truthy", why it matters)
+_LEAKS = {
+    "PYTHONPATH": ("set", "every interpreter, in every environment, imports from these folders first, so the "
+                          "project's environment is not what actually runs"),
+    "PYTHONHOME": ("set", "it replaces where every interpreter finds its standard library; virtual "
+                          "environments and other Pythons break or mix"),
+    "PIP_USER": ("truthy", "every `pip install` becomes a `--user` install, outside any environment"),
+    "PIP_BREAK_SYSTEM_PACKAGES": ("truthy", "it switches off PEP 668's protection of the system Python, so "
+                                            "`pip install` may overwrite the operating system's packages"),
+    "PIP_TARGET": ("set", "every `pip install` writes into that folder instead of the active environment"),
+    "PIP_PREFIX": ("set", "every `pip install` writes under that prefix instead of the active environment"),
+    "UV_SYSTEM_PYTHON": ("truthy", "`uv pip` installs into the system Python instead of a virtual environment"),
+    "UV_BREAK_SYSTEM_PACKAGES": ("truthy", "it lets `uv pip` overwrite an externally managed system Python"),
+}
+
+
+class LeakingEnvironmentVariables(Rule):
+    code = "ED411"
+    name = "leaking-environment-variables"
+    severity = Severity.WARNING
+    target = "interpreter"
+    summary = "Environment variables that bypass the project's environment are set (doctor only)."
+
+    def check(self, interpreter: Interpreter, context: Context) -> Iterator[Hit]:
+        environ = interpreter.environ
+        require = environ.get("PIP_REQUIRE_VIRTUALENV", "").strip().lower() in _TRUTHY
+        for variable, (judge, why) in _LEAKS.items():
+            value = environ.get(variable)
+            if value is None or not value.strip():
+                continue
+            if judge == "truthy" and value.strip().lower() not in _TRUTHY:
+                continue
+            hint = f"Unset {variable} (look in your shell profile, `.env` files and CI settings)"
+            hint += "." if require else "; set `PIP_REQUIRE_VIRTUALENV=1` instead, so pip refuses to install outside an environment."
+            yield Hit(f"{variable} is set ('{_short(value)}'): {why}.", fix_hint=hint)
+
+
+# --- ED405-ED409: environments in the tree ------------------------------------------------------------------
+
+
+class SystemSitePackagesVisible(Rule):
+    code = "ED405"
+    name = "system-site-packages-visible"
+    severity = Severity.WARNING
+    target = "environment"
+    summary = "A virtual environment includes the system site-packages."
+    fix_hint = "Recreate the environment without `--system-site-packages` (`uv venv`, `python -m venv`)."
+
+    def check(self, env: Environment, context: Context) -> Iterator[Hit]:
+        if env.cfg is None or not env.include_system_site_packages:
+            return
+        value = env.cfg.get("include-system-site-packages")
+        yield Hit(
+            f"Environment {env.path} sees the base interpreter's site-packages "
+            f"(`include-system-site-packages = {value}`): packages installed globally leak into it and can "
+            f"satisfy or shadow its dependencies without any lock saying so.",
+            line=env.cfg.line_of("include-system-site-packages"),
+        )
+
+
+def _is_absolute_here(path: str) -> bool:
+    """An absolute path on this operating system (a Windows `home` is not judged on POSIX, nor vice versa)."""
+    if os.name == "nt":
+        return os.path.isabs(path) and not path.startswith("/")
+    return path.startswith("/")
+
+
+def _exe_version(path: str | None) -> str | None:
+    if not path:
+        return None
+    match = re.match(r"^python(\d+)\.(\d+)t?$", os.path.basename(path))
+    return f"{match.group(1)}.{match.group(2)}" if match else None
+
+
+class BrokenEnvironment(Rule):
+    code = "ED406"
+    name = "broken-environment"
+    severity = Severity.ERROR
+    target = "environment"
+    summary = "An environment's base Python is gone, or is now another version."
+
+    def check(self, env: Environment, context: Context) -> Iterator[Hit]:
+        reasons: list[str] = []
+        line = 1
+        home = env.home
+        recorded = env.short_version
+        if home and _is_absolute_here(home):
+            if not os.path.isdir(home):
+                reasons.append(f"`home = {home}` points at a folder that no longer exists")
+                line = env.cfg.line_of("home") if env.cfg else 1
+            elif recorded:
+                others = _home_versions(home)
+                if others and recorded not in others:
+                    reasons.append(f"`home = {home}` now holds Python {', '.join(sorted(others))}, not the "
+                                   f"{recorded} the environment was made with")
+                    line = env.cfg.line_of("home") if env.cfg else 1
+        dangling = [link for link in env.interpreter_links if not link.exists and link.target]
+        if dangling:
+            shown = ", ".join(f"{link.name} -> {link.target}" for link in dangling[:3])
+            reasons.append(f"its interpreter link{'s' if len(dangling) > 1 else ''} {shown} "
+                           f"{'lead' if len(dangling) > 1 else 'leads'} nowhere")
+        if recorded and not reasons:
+            for link in env.interpreter_links:
+                version = _exe_version(link.resolved)
+                if link.target and version and version != recorded:
+                    reasons.append(f"{link.name} now runs Python {version} ({link.resolved}), but the "
+                                   f"environment was made with {recorded} (its packages are in "
+                                   f"lib/python{recorded})")
+                    line = env.version_source[1] if env.cfg else 1
+                    break
+        if not reasons:
+            return
+        tool = _tool_for(context, env_folder(env))
+        yield Hit(
+            f"Environment {env.path} is broken: {'; '.join(reasons)}. Nothing in it runs as it was installed.",
+            line=line,
+            fix_hint=f"Delete {env.path} and recreate it from the lock (`{SYNC_COMMANDS.get(tool, 'uv sync')}`).",
+        )
+
+
+def _home_versions(home: str) -> set[str]:
+    """X.Y of the `pythonX.Y` executables in a `home` folder (empty when it holds none such)."""
+    found: set[str] = set()
+    try:
+        names = [e.name for e in os.scandir(home)]
+    except OSError:
+        return found
+    for name in names:
+        version = _exe_version(name)
+        if version:
+            found.add(version)
+    return found
+
+
+def _requires_python(context: Context, folder: str):  # -> (range, text, path, line) | None
+    from envdoctor.sources.pyproject import parse_pyproject
+    from envdoctor.sources.pythonversions import poetry_range, specifier_range
+
+    files = set(context.project.files("pyproject"))
+    for directory in _ancestors(folder):
+        rel = "pyproject.toml" if directory == "." else f"{directory}/pyproject.toml"
+        if rel not in files:
+            continue
+        pyproject = context.project.parsed("pyproject", rel, parse_pyproject)
+        if pyproject is None:
+            continue
+        text = pyproject.project.get("requires-python")
+        if isinstance(text, str) and text.strip():
+            found = specifier_range(text)
+            return (found, text, rel, pyproject.line_of("project", "requires-python")) if found else None
+        deps = pyproject.tool("poetry").get("dependencies")
+        text = deps.get("python") if isinstance(deps, dict) else None
+        if isinstance(text, str) and text.strip():
+            found = poetry_range(text)
+            return (found, text, rel, pyproject.line_of("tool", "poetry", "dependencies", "python")) if found else None
+    return None
+
+
+def _same_interpreter(requested, actual) -> bool:
+    """`3.12` asks for any 3.12.x; `3.12.4` for exactly that (when the environment's patch level is known)."""
+    if (requested.major, requested.minor) != (actual.major, actual.minor):
+        return False
+    return requested.micro is None or actual.micro is None or requested.micro == actual.micro
+
+
+class EnvironmentPythonMismatch(Rule):
+    code = "ED407"
+    name = "environment-python-mismatch"
+    severity = Severity.ERROR
+    target = "environment"
+    summary = "An environment's Python does not satisfy `requires-python` or differs from `.python-version`."
+
+    def check(self, env: Environment, context: Context) -> Iterator[Hit]:
+        from envdoctor.sources.python_version_file import parse_python_version_file
+        from envdoctor.sources.pythonversions import PythonVersion
+
+        version = PythonVersion.parse(env.version or "")
+        if version is None:
+            return
+        where, line = env.version_source
+        folder = env_folder(env)
+        tool = _tool_for(context, folder)
+        requires = _requires_python(context, folder)
+        if requires is not None:
+            version_range, text, rel, _ = requires
+            if not version_range.admits(version):
+                yield Hit(
+                    f"Environment {env.path} runs Python {version}, which does not satisfy requires-python "
+                    f"'{text}' of {rel}: the project may not even import there, and its lock was resolved "
+                    f"for other versions.",
+                    path=where, line=line,
+                    fix_hint=f"Recreate it with a matching Python: `uv venv --python '{text}'` then "
+                             f"`{SYNC_COMMANDS.get(tool, 'uv sync')}`.",
+                )
+        pin_rel = nearest(context, "python-version", ".python-version", folder)
+        if pin_rel is None:
+            return
+        pins = context.project.parsed("python-version", pin_rel, parse_python_version_file)
+        if pins is None:
+            return
+        wanted = [r for r in pins.requests if r.version is not None or r.range is not None]
+        if not wanted or len(wanted) != len(pins.requests):
+            return  # `system`, `miniconda3-latest`, ...: not a version envdoctor can compare
+        if any(r.implementation not in (None, env.implementation) for r in wanted):
+            return
+        if any((r.version is not None and _same_interpreter(r.version, version))
+               or (r.range is not None and r.range.admits(version)) for r in wanted):
+            return
+        shown = ", ".join(r.text for r in wanted)
+        yield Hit(
+            f"Environment {env.path} runs Python {version}, but {pin_rel} asks for {shown}: pyenv and uv start "
+            f"another interpreter in this folder than the one the environment was built with.",
+            path=where, line=line,
+            fix_hint=f"Recreate the environment with the pinned Python (`uv venv --python {wanted[0].text}`, "
+                     f"then `{SYNC_COMMANDS.get(tool, 'uv sync')}`), or update {pin_rel}.",
+        )
+
+
+# --- ED409 --------------------------------------------------------------------------------------------------
+
+
+class BrokenRequirements(Rule):
+    code = "ED409"
+    name = "broken-requirements"
+    severity = Severity.ERROR
+    target = "environment"
+    summary = "An installed distribution requires something missing or at an incompatible version (`pip check`)."
+
+    def check(self, env: Environment, context: Context) -> Iterator[Hit]:
+        markers = env.marker_environment()
+        conda_names = env.conda_packages if env.conda else set()
+        for dist in env.distributions:
+            metadata = dist.metadata
+            if metadata is None:
+                continue
+            for dependency in metadata.requires:
+                requirement = dependency.requirement
+                if requirement is None:
+                    continue
+                if requirement.marker is not None:
+                    if markers is None:
+                        continue
+                    try:
+                        if not requirement.marker.evaluate({**markers, "extra": ""}):
+                            continue
+                    except Exception:  # an odd marker in someone's metadata: not ours to judge
+                        continue
+                name = canonicalize_name(requirement.name)
+                installed = env.by_name.get(name)
+                if not installed:
+                    if env.include_system_site_packages or name in conda_names:
+                        continue  # may be satisfied from outside the environment's own site-packages
+                    problem = f"{requirement.name} is not installed"
+                else:
+                    versions = [d.parsed_version for d in installed]
+                    if any(v is None for v in versions) or not requirement.specifier:
+                        continue
+                    if any(requirement.specifier.contains(v, prereleases=True) for v in versions):
+                        continue
+                    problem = (f"{', '.join(sorted({str(v) for v in versions}))} is installed")
+                tool = _tool_for(context, env_folder(env))
+                yield Hit(
+                    f"{metadata.name or dist.display_name} {dist.version} requires {dependency.text}, but {problem} "
+                    f"(environment {env.path}): importing it may fail or misbehave.",
+                    path=dist.metadata_shown,
+                    line=dependency.line,
+                    fix_hint=f"Re-sync the environment from the lock (`{SYNC_COMMANDS.get(tool, 'uv sync')}`), "
+                             f"or fix the lock if it holds these versions; `pip check` lists the same problems.",
+                )
+
+
+# --- ED412, ED413: commands in scripts, Makefiles, docs and CI -----------------------------------------------
+
+_SYSTEM_BIN_PREFIXES = ("/usr/bin/", "/bin/", "/opt/homebrew/bin/")
+# `pip install --user pipx` is how pipx's own documentation bootstraps the tool that keeps CLIs out of
+# every environment; a --user install of exactly these is not reported.
+_BOOTSTRAP_TOOLS = frozenset({"pipx", "uv"})
+
+
+def _shown(command) -> str:
+    return _short(" ".join(command.raw_words) or " ".join(command.argv), 90)
+
+
+def _container_scripts(context: Context) -> set[str]:
+    """Names of scripts that a Dockerfile of the project mentions (they run inside an image build)."""
+    cache = context.project._parsed.get(("ed412-container-scripts", ""))
+    if cache is None:
+        names: set[str] = set()
+        for rel in context.project.files("dockerfile"):
+            text = context.project.text(rel) or ""
+            names.update(re.findall(r"[\w.-]+\.(?:sh|bash)\b", text))
+        cache = names
+        context.project._parsed[("ed412-container-scripts", "")] = cache
+    return cache
+
+
+def _truthy(value: str | None) -> bool:
+    return value is not None and value.strip().strip("'\"").lower() in _TRUTHY
+
+
+def global_install(script_command, *, container: bool = False) -> tuple[str, str] | None:
+    """(what is wrong, the option or form that does it) when a command installs outside any environment."""
+    from envdoctor.rules._pyinstall import recognise
+
+    py = recognise(script_command.command)
+    if py is None or not (py.tool == "pip" and py.action == "install" or py.tool == "uv" and py.action == "pip install"):
+        return None
+    packages = {canonicalize_name(p) for p in py.positionals if re.match(r"^[A-Za-z0-9._-]+$", p)}
+    assignments = dict(a.split("=", 1) for a in py.command.assignments if "=" in a)
+    env = {**script_command.env, **assignments}
+    managed = script_command.managed or container
+    if py.sudo:
+        return ("runs as root and installs into the system interpreter, where the operating system's own "
+                "Python packages live, outside every environment"), "sudo"
+    if py.has("break-system-packages") or _truthy(env.get("PIP_BREAK_SYSTEM_PACKAGES")) \
+            or (py.tool == "uv" and _truthy(env.get("UV_BREAK_SYSTEM_PACKAGES"))):
+        return ("overrides PEP 668's protection of an externally managed system Python: it can overwrite "
+                "the operating system's own packages"), "--break-system-packages"
+    if (py.has("user") or _truthy(env.get("PIP_USER"))) and py.tool == "pip":
+        if packages and packages <= _BOOTSTRAP_TOOLS:
+            return None
+        return ("installs into the user site (~/.local), which every environment built on that interpreter "
+                "with system site-packages, and every script it runs, sees"), "--user"
+    if managed:
+        return None  # a CI runner's or a tox/nox environment's Python is throwaway
+    if py.tool == "uv" and (py.has("system") or _truthy(env.get("UV_SYSTEM_PYTHON"))):
+        return "installs into the system Python instead of a virtual environment", "--system"
+    if py.executable.startswith(_SYSTEM_BIN_PREFIXES):
+        return (f"runs pip of the system interpreter {py.executable}, so it installs outside any "
+                f"environment"), py.executable
+    return None
+
+
+class GlobalInstallCommand(Rule):
+    code = "ED412"
+    name = "global-install-command"
+    severity = Severity.WARNING
+    target = "script"
+    summary = "A script, Makefile, doc or CI step installs packages globally (`sudo pip`, `--user`, ...)."
+
+    def check(self, script, context: Context) -> Iterator[Hit]:
+        container = script.kind == "shell" and script.path.rpartition("/")[2] in _container_scripts(context)
+        for script_command in script.commands:
+            found = global_install(script_command, container=container)
+            if found is None:
+                continue
+            why, form = found
+            if script_command.managed:
+                hint = ("In CI, install into the runner's Python without sudo or --user (after "
+                        "actions/setup-python), or into an environment: `uv sync --locked`.")
+            else:
+                hint = ("Install into the project's environment instead (`uv sync`, or `uv pip install` in a "
+                        "venv); for command-line tools use `uv tool install` or `pipx install`.")
+            yield Hit(
+                f"`{_shown(script_command.command)}` {why} ({form}).",
+                line=script_command.command.line,
+                fix_hint=hint,
+            )
+
+
+def _creates_environment(command) -> str | None:
+    """The folder a command creates a virtual environment in (`python -m venv X`, `virtualenv X`)."""
+    from envdoctor.sources.shell import unwrap
+
+    argv = unwrap(command).argv
+    if not argv:
+        return None
+    program = argv[0].rsplit("/", 1)[-1]
+    rest = list(argv[1:])
+    if re.match(r"^(python|pypy)(\d+(\.\d+)?)?$|^py$", program):
+        if "-m" not in rest or rest.index("-m") + 1 >= len(rest):
+            return None
+        at = rest.index("-m")
+        if rest[at + 1] not in ("venv", "virtualenv"):
+            return None
+        rest = rest[at + 2:]
+    elif program not in ("virtualenv", "pyvenv"):
+        return None
+    folders = [w for w in rest if not w.startswith("-")]
+    return folders[-1] if folders else None
+
+
+class HandRolledEnvScript(Rule):
+    code = "ED413"
+    name = "hand-rolled-env-script"
+    severity = Severity.INFO
+    target = "script"
+    summary = "A shell script creates an environment and installs packages into it step by step."
+
+    def check(self, script, context: Context) -> Iterator[Hit]:
+        from envdoctor.rules._pyinstall import recognise
+
+        if script.kind != "shell":
+            return
+        created: tuple[str, int] | None = None
+        installs: list[int] = []
+        requirement_files: list[str] = []
+        for script_command in script.commands:
+            command = script_command.command
+            if created is None:
+                folder = _creates_environment(command)
+                if folder is not None:
+                    created = (folder, command.line)
+                continue
+            py = recognise(command)
+            if py is not None and py.tool == "pip" and py.action == "install":
+                installs.append(command.line)
+                requirement_files.extend(py.values("requirement"))
+        if created is None or len(installs) < 2:
+            return
+        folder, line = created
+        has_pyproject = bool(context.project.files("pyproject"))
+        if has_pyproject:
+            instead = "`uv sync --locked` (it creates .venv and installs exactly the lock)"
+        elif requirement_files:
+            instead = f"`uv venv {folder}` then `uv pip sync {requirement_files[-1]}` (exactly that lock, nothing more)"
+        else:
+            instead = f"`uv venv {folder}` then `uv pip sync requirements.lock.txt` from a lock (`uv pip compile`)"
+        lines = ", ".join(str(n) for n in installs[:6]) + (", ..." if len(installs) > 6 else "")
+        yield Hit(
+            f"This script builds an environment by hand: it creates {folder} here, then installs into it in "
+            f"{len(installs)} separate pip steps (lines {lines}); each run can end with a different set of "
+            f"packages, and nothing checks the result against a lock.",
+            line=line,
+            fix_hint=f"Use a real tool instead: {instead}.",
+        )
+
+
+# --- ED408: drift between an environment and its lock ----------------------------------------------------------
+
+
+@dataclass
+class Expected:
+    """What a lock says an environment holds: canonical name -> the locked versions (any of them is right)."""
+
+    source: str  # the lockfile, relative to the root
+    tool: str  # uv, poetry, pdm, pylock, pip
+    fix: str  # the command that makes the environment match
+    packages: dict[str, set[str]]
+    complete: bool = True  # the lock lists every package (so an installed package it lacks is "extra")
+    own: set[str] = field(default_factory=set)  # the project's own packages (never "extra" or "missing")
+
+
+@dataclass
+class Drift:
+    expected: Expected
+    missing: list[str]
+    other: list[tuple[str, str, str]]  # (name, installed, locked)
+    extra: list[str]
+
+    @property
+    def size(self) -> int:
+        return len(self.missing) + len(self.other) + len(self.extra)
+
+
+def _same_version(installed: str | None, locked: set[str]) -> bool:
+    if installed is None:
+        return True
+    try:
+        version = Version(installed)
+    except InvalidVersion:
+        return installed in locked
+    for text in locked:
+        try:
+            if Version(text) == version:
+                return True
+        except InvalidVersion:
+            if text == installed:
+                return True
+    return False
+
+
+def drift(env: Environment, expected: Expected) -> Drift:
+    missing: list[str] = []
+    other: list[tuple[str, str, str]] = []
+    for name, versions in sorted(expected.packages.items()):
+        if name in expected.own:
+            continue
+        installed = env.by_name.get(name)
+        if not installed:
+            missing.append(name)
+            continue
+        if versions and not any(_same_version(d.version, versions) for d in installed):
+            shown = sorted({d.version or "?" for d in installed})
+            other.append((name, ", ".join(shown), ", ".join(sorted(versions))))
+    extra: list[str] = []
+    if expected.complete:
+        for name, dists in sorted(env.by_name.items()):
+            if name in expected.packages or name in expected.own or name in SEED_PACKAGES:
+                continue
+            if any(d.editable for d in dists):
+                continue  # a development install (the project itself, or a sibling package being worked on)
+            extra.append(name)
+    return Drift(expected, missing, other, extra)
+
+
+def _applies(marker, markers: dict[str, str] | None) -> bool | None:
+    if marker is None:
+        return True
+    if markers is None:
+        return None
+    try:
+        return bool(marker.evaluate({**markers, "extra": ""}))
+    except Exception:
+        return None
+
+
+_GENERATED_RE = re.compile(r"autogenerated by (pip-compile|uv|poetry|pdm)|generated by pip-compile|"
+                           r"uv (pip compile|export)|poetry export|pdm export", re.IGNORECASE)
+
+
+def _requirements_lock(context: Context, rel: str, env: Environment) -> Expected | None:
+    """A pinned requirements file that is a complete lock: every requirement pinned with `==`, and either
+    hashed (pip then demands every dependency be listed), generated by a locker, or named as a lock."""
+    from envdoctor.sources.requirements import parse_requirements
+
+    view = context.project.parsed("requirements", rel, parse_requirements)
+    if view is None or not view.fully_pinned or view.includes:
+        return None
+    name = rel.rpartition("/")[2].lower()
+    text = context.project.text(rel) or ""
+    if not (view.hashed or "lock" in name or _GENERATED_RE.search(text[:2000])):
+        return None
+    markers = env.marker_environment()
+    packages: dict[str, set[str]] = {}
+    for requirement_line in view.requirements:
+        requirement = requirement_line.requirement
+        if requirement is None or requirement_line.editable:
+            continue
+        applies = _applies(requirement.marker, markers)
+        if applies is None:
+            return None  # a marker this environment cannot be judged by: do not guess
+        if not applies:
+            continue
+        versions = {s.version for s in requirement.specifier if s.operator in ("==", "===")}
+        packages.setdefault(canonicalize_name(requirement.name), set()).update(versions)
+    if not packages:
+        return None
+    directory = rel.rpartition("/")[0] or "."
+    target = "" if directory == "." else f" (in {directory})"
+    fix = f"uv pip sync {rel.rpartition('/')[2]}{target}"
+    return Expected(rel, "pip", fix, packages, complete=True)
+
+
+def _candidates(context: Context, env: Environment) -> list[Expected]:
+    folder = env_folder(env)
+    found: list[Expected] = []
+    for rel in context.project.files("requirements"):
+        if (rel.rpartition("/")[0] or ".") == folder:
+            expected = _requirements_lock(context, rel, env)
+            if expected is not None:
+                found.append(expected)
+    own = _own_names(context, folder)
+    for expected in found:
+        expected.own |= own
+    return found
+
+
+def _own_names(context: Context, folder: str) -> set[str]:
+    from envdoctor.sources.pyproject import parse_pyproject
+
+    names: set[str] = set()
+    rel = nearest(context, "pyproject", "pyproject.toml", folder)
+    if rel is not None:
+        pyproject = context.project.parsed("pyproject", rel, parse_pyproject)
+        if pyproject is not None:
+            for table in (pyproject.project, pyproject.tool("poetry")):
+                name = table.get("name")
+                if isinstance(name, str) and name.strip():
+                    names.add(canonicalize_name(name))
+    return names
+
+
+class EnvironmentDrift(Rule):
+    code = "ED408"
+    name = "environment-drift"
+    severity = Severity.WARNING
+    target = "environment"
+    summary = "An environment's installed packages differ from the lockfile."
+
+    def check(self, env: Environment, context: Context) -> Iterator[Hit]:
+        if env.python_version is None or env.include_system_site_packages:
+            return  # markers cannot be judged / packages may come from outside the environment
+        candidates = _candidates(context, env)
+        if not candidates or not env.distributions:
+            return
+        # An environment is built from one of the project's locks: judge it against the closest one.
+        best = min((drift(env, expected) for expected in candidates), key=lambda d: (d.size, d.expected.source))
+        if best.size == 0:
+            return
+        parts: list[str] = []
+        if best.missing:
+            parts.append(f"{len(best.missing)} missing ({_listing(best.missing)})")
+        if best.other:
+            shown = [f"{name} {have} installed, {want} locked" for name, have, want in best.other]
+            parts.append(f"{len(best.other)} at other versions ({_listing(shown)})")
+        if best.extra:
+            parts.append(f"{len(best.extra)} not in the lock ({_listing(best.extra)})")
+        yield Hit(
+            f"Environment {env.path} has drifted from {best.expected.source}: {'; '.join(parts)}. What runs "
+            f"here is not what the lock (and CI, and production) installs.",
+            fix_hint=f"Re-sync it from the lock: `{best.expected.fix}`.",
+        )
