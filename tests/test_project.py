@@ -18,7 +18,8 @@ def test_dockerfile_names(name):
 
 
 @pytest.mark.parametrize("name", ["Dockerfile.dockerignore", "Dockerfile.j2", "Dockerfile.in", "Dockerfile.md",
-                                  "Dockerfiles", "mydockerfile", "docker-compose.yml", "Dockerfile.bak"])
+                                  "Dockerfiles", "mydockerfile", "docker-compose.yml", "Dockerfile.bak",
+                                  "dockerfile.py", "test_dockerfile.py", "Dockerfile.yaml", "dockerfile.json"])
 def test_not_dockerfile_names(name):
     assert not is_dockerfile(name)
 

@@ -103,8 +103,14 @@ def _os_reason(exc: OSError) -> str:
 # --- which files matter -------------------------------------------------------------------------------
 
 # Names a Dockerfile template or backup carries: such files are not built as they are.
-_NOT_DOCKERFILE_SUFFIXES = (".dockerignore", ".j2", ".jinja", ".jinja2", ".tmpl", ".tpl", ".template",
-                            ".in", ".erb", ".mustache", ".orig", ".bak", ".swp", ".md", ".rej")
+# Templates and backups are not built as they are; source, data and document extensions mean the name
+# only starts with "dockerfile." (a module dockerfile.py, a schema dockerfile.json).
+_NOT_DOCKERFILE_SUFFIXES = (
+    ".dockerignore", ".j2", ".jinja", ".jinja2", ".tmpl", ".tpl", ".template", ".in", ".erb", ".mustache",
+    ".orig", ".bak", ".swp", ".rej", ".md", ".rst", ".txt", ".html", ".pdf", ".py", ".pyc", ".pyi", ".sh",
+    ".bash", ".ps1", ".bat", ".go", ".rs", ".js", ".ts", ".java", ".rb", ".php", ".c", ".h", ".cpp", ".json",
+    ".yml", ".yaml", ".toml", ".ini", ".cfg", ".xml", ".lock", ".log", ".png", ".svg", ".zip", ".gz",
+)
 _CONDA_EXPLICIT_RE = re.compile(r"^conda-[a-z0-9_-]+\.lock$|^(.*[-_.])?(spec-file|explicit)([-_.].*)?\.txt$")
 _REQUIREMENTS_RE = re.compile(r"^(.*[-_.])?requirements([-_.].*)?\.(txt|in)$|^constraints([-_.].*)?\.txt$")
 

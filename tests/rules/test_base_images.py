@@ -77,4 +77,5 @@ def test_allowed_images(repo):
 def test_message_names_the_image_and_the_how(repo):
     repo.write("Dockerfile", "FROM scratch\nCOPY --from=busybox /bin/sh /sh\n")
     finding = repo.findings()[0]
-    assert finding["message"].startswith("Image used by COPY --from 'busybox' (no tag, so 'busybox:latest' floats")
+    assert finding["message"].startswith(
+        "Image used by COPY --from 'busybox' has no tag, so it means 'busybox:latest' and floats")

@@ -55,9 +55,9 @@ class BaseImageLatest(Rule):
             assert ref is not None
             if ref.pinned or (ref.tag is not None and ref.tag != "latest"):
                 continue
-            shown = str(ref) if ref.tag else f"{ref}' (no tag, so '{ref.name}:latest"
+            shown = f"'{ref}'" if ref.tag else f"'{ref}' has no tag, so it means '{ref.name}:latest' and"
             yield Hit(
-                f"{_what(use)} '{shown}' floats: every build may get a different image, Python and "
+                f"{_what(use)} {shown} floats: every build may get a different image, Python and "
                 f"system libraries.",
                 line=_line(use),
                 fix_hint=f"Pin a version tag and its digest, e.g. {ref.name}:<version>@sha256:<digest>.",
