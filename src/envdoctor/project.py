@@ -261,15 +261,11 @@ class Project:
         return self._lines[rel]
 
     def _read_lines(self, rel: str) -> list[str] | None:
-        parts = PurePosixPath(rel).parts
-        if not parts or rel.startswith("/") or ".." in parts or rel == ".":
+        if self.path_type(rel) != "file":  # also None for `..`, absolute paths and links out of the root
             return None
-        path = self.root / rel
         try:
-            if self.root not in path.resolve(strict=True).parents:
-                return None  # a link out of the root is never read
-            return split_lines(read_text(path))
-        except (OSError, RuntimeError, SourceError):
+            return split_lines(read_text(self.root / rel))
+        except SourceError:
             return None
 
     # --- targets: what rules inspect ----------------------------------------------------------------
