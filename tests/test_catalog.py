@@ -39,10 +39,22 @@ def _write_blocks(repo, page, section):
     for block in blocks:
         target = block.attributes.get("file")
         assert target, f"{page.code}: a '{section}' block has no file=..."
+        if block.attributes.get("git") in ("modified", "staged"):
+            continue  # written after the commit, by _write_changes
         repo.write(target, block.body)
         if block.attributes.get("git") == "untracked":
             untracked.append(target)
     return untracked
+
+
+def _write_changes(repo, page, section):
+    """Blocks marked `git=modified` (or `git=staged`) are the working-tree (or staged) content of a file
+    whose committed content is an earlier block of the same file."""
+    for block in page.blocks(section):
+        if block.attributes.get("git") in ("modified", "staged"):
+            repo.write(block.attributes["file"], block.body)
+            if block.attributes["git"] == "staged":
+                repo.git("add", "--", block.attributes["file"])
 
 
 def _run(repo, page, section, monkeypatch):
@@ -52,6 +64,7 @@ def _run(repo, page, section, monkeypatch):
     if tracked:
         repo.git("add", "--", *tracked)
         repo.git("commit", "-q", "-m", "example")
+    _write_changes(repo, page, section)
     # The doctor's rules (ED401-ED404, ED410, ED411) judge the interpreter in use: their pages give the
     # probe's answer in a `probe=yes` block, and the scan runs with --python (see tests/probe_support.py).
     return repo.codes("--select", "ALL", *fake_probe(monkeypatch, repo.root, page.blocks(section)))

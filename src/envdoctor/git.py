@@ -130,8 +130,10 @@ class GitFacts:
     def modified(self, rel: str) -> bool | None:
         """Whether the working-tree file differs from its index entry (None if untracked or unreadable).
 
-        Hashes the bytes as they are: with eol conversion or filters configured for the file, git may
-        consider it unchanged while this says changed, so callers treat True as "probably".
+        Hashes the bytes as they are, and once more with CRLF line ends turned into LF (what
+        `core.autocrlf` / `text` attributes store), so a checkout with converted line ends is not "changed".
+        With other filters configured, git may consider a file unchanged while this says changed, so callers
+        treat True as "probably".
         """
         blob = self.index.get(rel)
         if blob is None:
@@ -142,4 +144,6 @@ class GitFacts:
             return None
         if len(blob) != 40:  # SHA-256 repositories: not compared
             return None
-        return blob_id(data) != blob
+        if blob_id(data) == blob:
+            return False
+        return not (b"\r\n" in data and blob_id(data.replace(b"\r\n", b"\n")) == blob)

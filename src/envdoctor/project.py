@@ -247,6 +247,14 @@ class Project:
             self._parsed[key] = result
         return self._parsed[key]
 
+    def memo(self, key: str, compute: Callable[[], Any]) -> Any:
+        """A value derived from several files (e.g. the Python projects of sources/projects.py), computed
+        on first use and cached for the scan."""
+        memos = self.__dict__.setdefault("_memos", {})
+        if key not in memos:
+            memos[key] = compute()
+        return memos[key]
+
     def source_lines(self, rel: str) -> list[str] | None:
         """The physical lines of a file under the root (`split_lines`), for reporters that quote or
         fingerprint the offending lines; None when it cannot be read or is not a file inside the root.
@@ -317,17 +325,6 @@ def _requirements(project: Project) -> Iterator[Item]:
             yield Item(rel, view)
 
 
-def _workflows(project: Project) -> Iterator[Item]:
-    from envdoctor.sources.workflows import parse_workflow
-
-    for rel in project.files("workflow"):
-        view = project.parsed("workflow", rel, parse_workflow)
-        if view is not None:
-            # A suppression above a step, or above its `run:` key, covers every line of it.
-            project.suppressions[rel].extend_over(view.spans())
-            yield Item(rel, view)
-
-
 def _conda(project: Project) -> Iterator[Item]:
     from envdoctor.sources.conda import parse_conda_environment
 
@@ -354,6 +351,34 @@ def _scripts(project: Project) -> Iterator[Item]:
     yield from script_items(project)
 
 
+def _workflows(project: Project) -> Iterator[Item]:
+    from envdoctor.sources.workflows import parse_workflow
+
+    for rel in project.files("workflow"):
+        view = project.parsed("workflow", rel, parse_workflow)
+        if view is not None:
+            # A suppression above a step, or above its `run:` key, covers every line of it.
+            project.suppressions[rel].extend_over(view.spans())
+            yield Item(rel, view)
+
+
+def _lockfiles(project: Project) -> Iterator[Item]:
+    from envdoctor.sources.lockfiles import lockfile_kind, parse_lockfile
+
+    for rel in project.files("lockfile"):
+        if lockfile_kind(rel) is not None:  # the Pipfile is a manifest, read by sources/projects.py
+            view = project.parsed("lockfile", rel, parse_lockfile)
+            if view is not None:
+                yield Item(rel, view)
+
+
+def _python_projects(project: Project) -> Iterator[Item]:
+    from envdoctor.sources.projects import python_projects
+
+    for item in python_projects(project):
+        yield Item(item.pyproject_path or (item.manifests or [item.directory])[0], item)
+
+
 def _repository(project: Project) -> Iterator[Item]:
     yield Item(None, project)
 
@@ -364,9 +389,11 @@ TARGETS: dict[str, Callable[[Project], Iterator[Item]]] = {
     "pyproject": _pyprojects,
     "requirements": _requirements,
     "conda": _conda,
-    "workflow": _workflows,
     "environment": _environments,  # environments in the tree (and the doctor's active one): sources/venv.py
     "interpreter": _interpreter,  # the probed interpreter, only when asked for: envdoctor/doctor.py
     "script": _scripts,  # shell commands of scripts, Makefiles, docs, CI workflows: sources/scripts.py
+    "workflow": _workflows,
+    "lockfile": _lockfiles,  # uv.lock, poetry.lock, pdm.lock, pylock*.toml, Pipfile.lock, conda-lock: sources/lockfiles.py
+    "python-project": _python_projects,  # each project, its tool, locks and declarations: sources/projects.py
     "repository": _repository,
 }

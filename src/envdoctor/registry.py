@@ -25,9 +25,10 @@ ENTRY_POINT_GROUP = "envdoctor.rules"
 BUILTIN_MODULES = (
     "envdoctor.rules.meta",
     "envdoctor.rules.docker",
+    "envdoctor.rules.lockfile",
     "envdoctor.rules.project",
-    "envdoctor.rules.ci",
     "envdoctor.rules.environment",
+    "envdoctor.rules.ci",
 )
 CODE_RE = re.compile(r"^[A-Z]{1,4}[0-9]{3}$")
 NAME_RE = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$")
