@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -91,8 +92,36 @@ _OFFLINE = ("Failed to establish a new connection", "Temporary failure in name r
             "Max retries exceeded", "Connection refused")
 
 
-def _git(cwd: Path, *args: str) -> None:
-    subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True)
+def _git(cwd: Path, *args: str) -> bytes:
+    return subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True).stdout
+
+
+def _new_repo(path: Path) -> Path:
+    path.mkdir()
+    _git(path, "init", "-q", "-b", "main")
+    _git(path, "config", "user.email", "test@example.invalid")
+    _git(path, "config", "user.name", "test")
+    return path
+
+
+def _snapshot(tmp_path: Path) -> Path:
+    """This repository as it is on disk (tracked and new files, not ignored ones), committed in a temporary
+    repository: what `pre-commit try-repo` installs is then exactly the code under test, whether or not
+    all of it is committed yet (try-repo on a working tree would leave new, unstaged files out)."""
+    try:
+        listed = _git(REPO_ROOT, "ls-files", "-z", "--cached", "--others", "--exclude-standard")
+    except (OSError, subprocess.CalledProcessError):
+        pytest.skip("the envdoctor sources are not a git checkout, and try-repo needs one")
+    snapshot = _new_repo(tmp_path / "envdoctor")
+    for name in filter(None, listed.split(b"\0")):
+        source = REPO_ROOT / os.fsdecode(name)
+        if source.is_file() and not source.is_symlink():
+            target = snapshot / os.fsdecode(name)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(source, target)
+    _git(snapshot, "add", "-A")
+    _git(snapshot, "commit", "-q", "-m", "snapshot")
+    return snapshot
 
 
 @pytest.mark.slow
@@ -100,13 +129,10 @@ def test_pre_commit_try_repo_fails_on_a_bad_dockerfile_and_passes_once_fixed(tmp
     pre_commit = Path(sys.executable).parent / "pre-commit"
     if not pre_commit.exists():
         pytest.skip("pre-commit is not installed beside this Python (it is a dev dependency)")
-    work = tmp_path / "work"
-    work.mkdir()
-    _git(work, "init", "-q", "-b", "main")
-    _git(work, "config", "user.email", "test@example.invalid")
-    _git(work, "config", "user.name", "test")
+    envdoctor = _snapshot(tmp_path)
+    work = _new_repo(tmp_path / "work")
     (work / "Dockerfile").write_text("FROM python:latest\nRUN echo hi\n", encoding="utf-8")
-    (work / "README.md").write_text("# app\n", encoding="utf-8")
+    (work / "app.py").write_text("print('hi')\n", encoding="utf-8")
     _git(work, "add", "-A")
     _git(work, "commit", "-q", "-m", "initial")
     env = {**os.environ, "PRE_COMMIT_HOME": str(tmp_path / "pre-commit-home"), "PRE_COMMIT_COLOR": "never",
@@ -114,7 +140,7 @@ def test_pre_commit_try_repo_fails_on_a_bad_dockerfile_and_passes_once_fixed(tmp
 
     def try_repo() -> subprocess.CompletedProcess:
         # Without --all-files pre-commit runs the hook only if a staged file matches its `files`.
-        proc = subprocess.run([str(pre_commit), "try-repo", str(REPO_ROOT), "envdoctor"], cwd=work, env=env,
+        proc = subprocess.run([str(pre_commit), "try-repo", str(envdoctor), "envdoctor"], cwd=work, env=env,
                               capture_output=True, text=True, timeout=900)
         if re.search(r"An (unexpected )?error has occurred", proc.stdout + proc.stderr):
             if any(marker in proc.stdout + proc.stderr for marker in _OFFLINE):
@@ -144,8 +170,8 @@ def test_pre_commit_try_repo_fails_on_a_bad_dockerfile_and_passes_once_fixed(tmp
     _git(work, "commit", "-q", "-m", "pin the base image")
 
     # A commit of files envdoctor does not read does not run it at all.
-    (work / "README.md").write_text("# app\n\nMore.\n", encoding="utf-8")
-    _git(work, "add", "README.md")
+    (work / "app.py").write_text("print('hello')\n", encoding="utf-8")
+    _git(work, "add", "app.py")
     skipped = try_repo()
     assert skipped.returncode == 0, skipped.stdout + skipped.stderr
     assert re.search(r"^envdoctor\.+\(no files to check\)Skipped$", skipped.stdout, re.MULTILINE), skipped.stdout
