@@ -659,3 +659,12 @@ def test_ed408_a_newer_lock_format_is_not_judged(repo):
     repo.write("uv.lock", UV_LOCK.replace("version = 1\nrevision = 3", "version = 2\nrevision = 0", 1))
     write_venv(repo.root, dists=[("ipython", "8.29.0")])
     assert results(repo, "ED408") == []
+
+
+def test_a_long_metadata_header_is_read_whole(repo):
+    site = write_venv(repo.root)
+    folder = repo.root / site / "big-1.0.dist-info"
+    folder.mkdir()
+    classifiers = "".join(f"Classifier: Topic :: Item {i}\n" for i in range(1500))  # a header over 16 KiB
+    (folder / "METADATA").write_text(f"Name: big\nVersion: 1.0\n{classifiers}Requires-Dist: absent-dep\n\nbody\n")
+    assert results(repo, "ED409") == [("ED409", f"{site}/big-1.0.dist-info/METADATA", 1503)]

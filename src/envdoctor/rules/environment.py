@@ -554,15 +554,14 @@ def _shown(command) -> str:
 
 def _container_scripts(context: Context) -> set[str]:
     """Names of scripts that a Dockerfile of the project mentions (they run inside an image build)."""
-    cache = context.project._parsed.get(("ed412-container-scripts", ""))
-    if cache is None:
+
+    def compute() -> set[str]:
         names: set[str] = set()
         for rel in context.project.files("dockerfile"):
-            text = context.project.text(rel) or ""
-            names.update(re.findall(r"[\w.-]+\.(?:sh|bash)\b", text))
-        cache = names
-        context.project._parsed[("ed412-container-scripts", "")] = cache
-    return cache
+            names.update(re.findall(r"[\w.-]+\.(?:sh|bash)\b", context.project.text(rel) or ""))
+        return names
+
+    return context.project.memo("environment:container-scripts", compute)
 
 
 def _truthy(value: str | None) -> bool:

@@ -275,22 +275,19 @@ def _markdown_item(project, rel: str):  # -> Item | None
     from envdoctor.project import Item
     from envdoctor.suppressions import parse_suppressions
 
-    key = ("script-markdown", rel)
-    if key not in project._parsed:
-        result = None
+    def read() -> ScriptFile | None:
         try:
             text = read_text(project.root / rel)
         except SourceError as exc:
             project.problem(rel, f"File {exc}.")
-        else:
-            view, block_lines = parse_markdown(text, rel)
-            lines = split_lines(text)
-            inside = set(block_lines)
-            project.suppressions.setdefault(
-                rel, parse_suppressions([line if n in inside else "" for n, line in enumerate(lines, start=1)]))
-            result = view
-        project._parsed[key] = result
-    view = project._parsed[key]
+            return None
+        view, block_lines = parse_markdown(text, rel)
+        inside = set(block_lines)
+        lines = [line if n in inside else "" for n, line in enumerate(split_lines(text), start=1)]
+        project.suppressions.setdefault(rel, parse_suppressions(lines))
+        return view
+
+    view = project.memo(f"script:markdown:{rel}", read)
     return Item(rel, view) if view is not None else None
 
 

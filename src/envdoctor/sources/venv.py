@@ -32,6 +32,7 @@ from envdoctor.files import SourceError, read_bytes, read_head, split_lines
 
 # What `python -m venv` (or virtualenv) seeds into every environment: never "extra" packages.
 SEED_PACKAGES = frozenset({"pip", "setuptools", "wheel", "distribute"})
+METADATA_FIRST_BYTES = 16 * 1024  # a METADATA header (up to the first blank line) almost always fits
 METADATA_HEAD_BYTES = 256 * 1024  # headers come first; the long description after them is not read
 SMALL_FILE_BYTES = 64 * 1024  # INSTALLER, direct_url.json
 _VERSION_RE = re.compile(r"^\s*(\d+)\.(\d+)(?:\.(\d+))?")
@@ -166,9 +167,13 @@ class Distribution:
         name = "METADATA" if self.kind == "dist-info" else "PKG-INFO"
         path = self.folder if self.folder.is_file() else self.folder / name
         try:
-            text = read_head(path, METADATA_HEAD_BYTES).decode("utf-8", errors="replace")
+            # Most headers end within a few KiB: read that much first, and more only when they do not.
+            data = read_head(path, METADATA_FIRST_BYTES)
+            if len(data) == METADATA_FIRST_BYTES and b"\n\n" not in data.replace(b"\r\n", b"\n"):
+                data = read_head(path, METADATA_HEAD_BYTES)
         except SourceError:
             return None
+        text = data.decode("utf-8", errors="replace")
         headers = _parse_header(text)
         requires: tuple[Dependency, ...]
         if self.kind == "dist-info":
