@@ -668,3 +668,29 @@ def test_a_long_metadata_header_is_read_whole(repo):
     classifiers = "".join(f"Classifier: Topic :: Item {i}\n" for i in range(1500))  # a header over 16 KiB
     (folder / "METADATA").write_text(f"Name: big\nVersion: 1.0\n{classifiers}Requires-Dist: absent-dep\n\nbody\n")
     assert results(repo, "ED409") == [("ED409", f"{site}/big-1.0.dist-info/METADATA", 1503)]
+
+
+def _uv() -> str | None:
+    import shutil as _shutil
+
+    local = Path(sys.executable).parent / "uv"
+    return str(local) if local.exists() else _shutil.which("uv")
+
+
+@pytest.mark.skipif(_uv() is None or os.name == "nt", reason="uv is not installed here")
+def test_a_real_uv_venv_is_read_and_probed(repo):
+    import subprocess
+
+    from envdoctor.probe import run_probe
+
+    env = {**os.environ, "UV_NO_CONFIG": "1", "UV_PYTHON_DOWNLOADS": "never", "UV_OFFLINE": "1"}
+    subprocess.run([_uv(), "venv", "--quiet", "--python", sys.executable, str(repo.root / ".venv")], check=True,
+                   env=env, timeout=120, capture_output=True)
+    cfg = (repo.root / ".venv" / "pyvenv.cfg").read_text()
+    assert "uv = " in cfg and "version_info = " in cfg
+    project(repo, f">={sys.version_info.major}.{sys.version_info.minor}")
+    assert results(repo, "ED405", "ED406", "ED407", "ED408", "ED409") == []
+    project(repo, f">{sys.version_info.major}.{sys.version_info.minor + 1}")
+    assert [code for code, _, _ in results(repo, "ED407")] == ["ED407"]
+    probe = run_probe(str(repo.root / ".venv" / "bin" / "python"))
+    assert probe.in_venv and Path(probe.prefix) == repo.root / ".venv"
