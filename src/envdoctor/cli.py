@@ -88,14 +88,21 @@ FORMAT_CHOICES = ["text", "concise", "json", "sarif", "github", "gitlab", "junit
 @click.option("--debug", is_flag=True, help="Show tracebacks of internal errors.")
 @click.option("--python", "python", metavar="PATH",
               help="Also inspect this interpreter by running a small probe in it (the doctor's rules ED401-ED404, ED410, ED411).")
+@click.option("--fix", is_flag=True, help="Apply the safe fixes in place, then report what remains.")
+@click.option("--diff", is_flag=True, help="Print the fixes as a unified diff instead of writing them.")
+@click.option("--unsafe-fixes", is_flag=True, help="Also apply (or show) fixes that may change behaviour.")
+@click.option("--digest-map", type=click.Path(dir_okay=False, path_type=Path), metavar="FILE",
+              help="TOML or JSON mapping image:tag to its sha256 digest, for the ED102 fix (never fetched).")
 def check(paths: tuple[Path, ...], output_format: str, output: Path | None, select: tuple[str, ...],
           extend_select: tuple[str, ...], ignore: tuple[str, ...], fail_on: str | None, exit_zero: bool,
           statistics: bool, config_file: Path | None, color: str, quiet: bool, verbose: bool, debug: bool,
-          python: str | None = None) -> None:
+          python: str | None = None, fix: bool = False, diff: bool = False, unsafe_fixes: bool = False,
+          digest_map: Path | None = None) -> None:
     """Check the repository at PATHS (default: the current folder) and report each problem found."""
     try:
         code = _check(paths, output_format, output, select, extend_select, ignore, fail_on, exit_zero,
-                      statistics, config_file, color, quiet, verbose, debug, python=python)
+                      statistics, config_file, color, quiet, verbose, debug, python=python, fix=fix, diff=diff,
+                      unsafe_fixes=unsafe_fixes, digest_map=digest_map)
     except (KeyboardInterrupt, SystemExit):
         raise
     except Exception as exc:  # the last line of defence: one line, exit 2, traceback only with --debug
@@ -106,12 +113,15 @@ def check(paths: tuple[Path, ...], output_format: str, output: Path | None, sele
 
 
 def _check(paths, output_format, output, select, extend_select, ignore, fail_on, exit_zero, statistics,
-           config_file, color, quiet, verbose, debug, python=None) -> int:
+           config_file, color, quiet, verbose, debug, python=None, fix=False, diff=False, unsafe_fixes=False,
+           digest_map=None) -> int:
     from envdoctor.config import ConfigError, load_config, with_overrides
     from envdoctor.engine import scan
     from envdoctor.findings import Severity
     from envdoctor.registry import RegistryError, load_rules
+    from envdoctor.fixes import fix_loop, load_digest_map
     from envdoctor.report import Report, no_source, renderer
+    from envdoctor.report.escape import safe
 
     targets = [p for p in paths] or [Path(".")]
     for target in targets:
@@ -134,11 +144,21 @@ def _check(paths, output_format, output, select, extend_select, ignore, fail_on,
             ignore=cli_ignore if cli_select else config.ignore + cli_ignore,
             fail_on=Severity.parse(fail_on) if fail_on else None,
             python=python,  # probed only by the rules that need it (envdoctor.doctor); a failure is one line
+            digest_map=load_digest_map(digest_map) if digest_map is not None else None,
         )
         registry = load_rules()
-        result = scan(root, config, registry, resolved, debug=debug)
+        fixed = None
+        if fix and not diff:
+            outcome = fix_loop(root, config, registry, resolved, unsafe=unsafe_fixes, debug=debug)
+            result, fixed = outcome.result, outcome.fixed
+            for note in outcome.notes:
+                click.echo(f"envdoctor: warning: {safe(note)}", err=True)
+        else:
+            result = scan(root, config, registry, resolved, debug=debug)
     except (ConfigError, RegistryError) as exc:
         fail(str(exc))
+    if diff:
+        return _show_diff(root, result, unsafe_fixes, quiet)
 
     stream = sys.stdout
     handle = None
@@ -152,7 +172,7 @@ def _check(paths, output_format, output, select, extend_select, ignore, fail_on,
         findings=result.findings, rules=result.rules, registry=registry, files_read=result.files_read,
         fail_on=config.fail_on, color=use_color(stream, color) and output_format == "text",
         statistics=statistics, verbose=verbose, notes=result.notes, errors=result.internal_errors,
-        source_lines=result.source_lines or no_source,
+        source_lines=result.source_lines or no_source, unsafe_fixes=unsafe_fixes, fixed=fixed,
     )
     try:
         if not quiet:
@@ -160,6 +180,10 @@ def _check(paths, output_format, output, select, extend_select, ignore, fail_on,
     finally:
         if handle is not None:
             handle.close()
+    if fixed and not quiet and output_format in ("json", "sarif", "gitlab"):
+        from envdoctor.report.text import fixed_summary
+
+        click.echo(fixed_summary(report), err=True)  # the report itself is data: the tally goes to stderr
     for error in result.internal_errors:
         click.echo(f"envdoctor: error: {error}", err=True)
     if result.internal_errors:
@@ -167,6 +191,38 @@ def _check(paths, output_format, output, select, extend_select, ignore, fail_on,
     if report.failing and not exit_zero:
         return EXIT_FINDINGS
     return EXIT_CLEAN
+
+
+def _show_diff(root: Path, result: Any, unsafe_fixes: bool, quiet: bool) -> int:
+    """`--diff`: the first `--fix` pass as a unified diff on stdout, nothing written. Exit 1 when there is
+    something to fix (as ruff), 2 on an internal error, else 0."""
+    from envdoctor.fixes import diff_pass
+    from envdoctor.report.escape import safe
+
+    outcome = diff_pass(root, result, unsafe=unsafe_fixes)
+    if not quiet:
+        text = outcome.diff
+        if getattr(sys.stdout, "isatty", lambda: False)():
+            # File content never reaches a terminal as control sequences (a pipe gets the exact bytes).
+            text = "".join(safe(line[:-1] if line.endswith("\n") else line) + "\n"
+                           for line in text.splitlines(keepends=True))
+        click.echo(text, nl=False)
+        for note in outcome.notes:
+            click.echo(f"envdoctor: warning: {safe(note)}", err=True)
+        more = sum(1 for f in result.findings if f.fix is not None and f.fix.safety == "unsafe") \
+            if not unsafe_fixes else 0
+        tail = f" ({more} more with --unsafe-fixes)" if more else ""
+        if outcome.fixed:
+            problems = f"{outcome.fixed} problem{'s' if outcome.fixed != 1 else ''}"
+            click.echo(f"Would fix {problems} in {len(outcome.changed)} file"
+                       f"{'s' if len(outcome.changed) != 1 else ''}{tail}.", err=True)
+        else:
+            click.echo(f"No fixes available{tail}.", err=True)
+    for error in result.internal_errors:
+        click.echo(f"envdoctor: error: {error}", err=True)
+    if result.internal_errors:
+        return EXIT_ERROR
+    return EXIT_FINDINGS if outcome.diff else EXIT_CLEAN
 
 
 @cli.command("rules")

@@ -42,6 +42,9 @@ class Config:
     # The interpreter to probe (`envdoctor doctor`, `check --python PATH`); None: a static scan runs nothing.
     # Set from the command line only, never from a config file.
     python: str | None = None
+    # Image reference (`python:3.12-slim`) -> its `sha256:` digest, from `check --digest-map FILE`: what
+    # the ED102 fix pins to (envdoctor never asks a registry). Command line only.
+    digest_map: Mapping[str, str] = field(default_factory=dict)
 
 
 def load_toml(path: Path) -> dict[str, Any]:

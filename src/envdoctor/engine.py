@@ -64,10 +64,15 @@ def _per_file_ignores(registry: Registry, config: Config) -> list[tuple[object, 
 
 
 def _finding(rule: Rule, hit: Hit, default_path: str | None) -> Finding:
+    fix = None
+    if hit.fix is not None:
+        from envdoctor.fixes import with_safety
+
+        fix = with_safety(hit.fix, getattr(rule, "fix_safety", None))
     return Finding(
         code=rule.code, name=rule.name, severity=rule.severity, message=hit.message,
         path=hit.path or default_path or ".", line=max(hit.line, 1), column=max(hit.column, 1),
-        end_line=hit.end_line, end_column=hit.end_column, fix_hint=hit.fix_hint or rule.fix_hint,
+        end_line=hit.end_line, end_column=hit.end_column, fix_hint=hit.fix_hint or rule.fix_hint, fix=fix,
     )
 
 

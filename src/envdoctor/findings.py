@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from envdoctor.fixes import Fix
 
 
 class Severity(enum.IntEnum):
@@ -43,6 +47,7 @@ class Finding:
     end_line: int | None = None
     end_column: int | None = None
     fix_hint: str | None = None
+    fix: Fix | None = None  # edits that fix it (`check --fix`), with their safety set: envdoctor/fixes.py
 
     def sort_key(self) -> tuple[str, int, int, str]:
         return (self.path, self.line, self.column, self.code)
@@ -65,3 +70,4 @@ class Hit:
     end_column: int | None = None
     fix_hint: str | None = None
     path: str | None = None
+    fix: Fix | None = None  # edits that fix it; the rule's `fix_safety` applies unless it says "unsafe"

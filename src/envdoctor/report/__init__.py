@@ -36,6 +36,12 @@ class Report:
     # The physical lines of a reported file (None if unreadable), read lazily: only the formats that
     # fingerprint content (sarif, gitlab) call it. Reporters never open files themselves.
     source_lines: Callable[[str], list[str] | None] = no_source
+    unsafe_fixes: bool = False  # `--unsafe-fixes`: unsafe fixes count as fixable too
+    fixed: int | None = None  # findings fixed by `--fix` (None: not a fix run); `findings` are what remains
+
+    def fixable(self, finding: Finding) -> bool:
+        """The finding has a fix that `--fix` applies with the flags given."""
+        return finding.fix is not None and (self.unsafe_fixes or finding.fix.safety == "safe")
 
     @property
     def failing(self) -> list[Finding]:

@@ -139,6 +139,7 @@ def sarif_log(report: Report) -> dict[str, Any]:
             "message": _message(finding),
             "locations": [location],
             "partialFingerprints": {"primaryLocationLineHash": f"{digest}:{occurrence}"},
+            **({"fixes": [_fix(finding)]} if finding.fix is not None else {}),
         })
         if finding.code == UnparsableFile.code:
             notifications.append(_notification(f"{safe(finding.path)}: {safe(finding.message)}", "error",
@@ -170,3 +171,23 @@ def render(report: Report, stream: TextIO) -> None:
     # ensure_ascii: every non-ASCII and control character is escaped, so the bytes are plain ASCII.
     json.dump(sarif_log(report), stream, indent=2, ensure_ascii=True)
     stream.write("\n")
+
+
+def _fix(finding: Finding) -> dict[str, Any]:
+    """The finding's fix as a SARIF `fix`: one `artifactChange` per file, each edit a `replacement` whose
+    `deletedRegion` is empty for an insertion (regions in lines and code-point columns, the end exclusive,
+    as envdoctor's edits are). A file that does not exist yet is edited at 1:1."""
+    assert finding.fix is not None
+    flags = "--fix --unsafe-fixes" if finding.fix.safety == "unsafe" else "--fix"
+    by_path: dict[str, list[dict[str, Any]]] = {}
+    for edit in finding.fix.edits:
+        by_path.setdefault(edit.path, []).append({
+            "deletedRegion": {"startLine": edit.line, "startColumn": edit.column,
+                              "endLine": edit.end_line, "endColumn": edit.end_column},
+            "insertedContent": {"text": edit.text},
+        })
+    return {
+        "description": {"text": f"{safe(finding.fix.title)} ({finding.fix.safety} fix: envdoctor check {flags})"},
+        "artifactChanges": [{"artifactLocation": {"uri": uri(path) or path, "uriBaseId": SRCROOT},
+                             "replacements": replacements} for path, replacements in sorted(by_path.items())],
+    }

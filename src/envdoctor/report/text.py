@@ -20,11 +20,12 @@ def _plural(count: int, word: str) -> str:
     return f"{count} {word}{'' if count == 1 else 's'}"
 
 
-def finding_lines(finding: Finding) -> list[list[Segment]]:
+def finding_lines(finding: Finding, fixable: bool = False) -> list[list[Segment]]:
     where = f"{finding.line}:{finding.column}"
     lines = [[
         ("  ", ""), (f"{where:<7}", "dim"), (f"{finding.severity.label:<8}", SEVERITY_STYLE[finding.severity]),
-        (finding.code, "bold"), (" ", ""), (finding.name, "magenta"), ("  ", ""), (safe(finding.message), ""),
+        (finding.code, "bold"), (" [*]" if fixable else "", "cyan"), (" ", ""), (finding.name, "magenta"), ("  ", ""),
+        (safe(finding.message), ""),
     ]]
     if finding.fix_hint:
         lines.append([(" " * 17, ""), ("fix: ", "green"), (safe(finding.fix_hint), "")])
@@ -43,16 +44,45 @@ def summary_lines(report: Report) -> list[list[Segment]]:
         lines.append([])
     files = _plural(report.files_read, "file")
     if not report.findings:
+        if report.fixed:
+            lines.append([(fixed_summary(report), "bold green")])
+            return lines
         lines.append([("All clear: ", "bold green"), (f"no problems in {files} read, {_plural(len(report.rules), 'rule')} run.", "")])
         return lines
     parts = ", ".join(_plural(counts[s], s.label).replace("infos", "info") for s in sorted(Severity, reverse=True) if counts[s])
     paths = len({f.path for f in report.findings})
-    line: list[Segment] = [(f"Found {_plural(len(report.findings), 'problem')} ({parts}) in {_plural(paths, 'file')}.", "bold")]
+    if report.fixed:
+        line: list[Segment] = [(f"{fixed_summary(report)[:-1]} ({parts}) in {_plural(paths, 'file')}.", "bold")]
+    else:
+        line = [(f"Found {_plural(len(report.findings), 'problem')} ({parts}) in {_plural(paths, 'file')}.", "bold")]
     below = len(report.findings) - len(report.failing)
     if below:
         line.append((f" {below} below fail-on={report.fail_on.label} do not fail the run.", "dim"))
+    fixable = fixable_summary(report)
+    if fixable:
+        line.append((f" {fixable}", "cyan"))
     lines.append(line)
     return lines
+
+
+def fixed_summary(report: Report) -> str:
+    """After `--fix`: "Fixed 3 problems; 2 remain." """
+    remaining = len(report.findings)
+    remain = "none remain" if not remaining else f"{remaining} remain{'s' if remaining == 1 else ''}"
+    return f"Fixed {_plural(report.fixed or 0, 'problem')}; {remain}."
+
+
+def fixable_summary(report: Report) -> str:
+    """"3 fixable with --fix (1 more with --unsafe-fixes)." or "" when nothing is fixable."""
+    fixable = sum(1 for f in report.findings if report.fixable(f))
+    more = sum(1 for f in report.findings if f.fix is not None and not report.fixable(f))
+    if fixable and more:
+        return f"{fixable} fixable with --fix ({more} more with --unsafe-fixes)."
+    if fixable:
+        return f"{fixable} fixable with --fix."
+    if more:
+        return f"{more} fixable with --fix --unsafe-fixes."
+    return ""
 
 
 def render(report: Report, stream: TextIO) -> None:
@@ -64,7 +94,7 @@ def render(report: Report, stream: TextIO) -> None:
                 lines.append([])
             current = finding.path
             lines.append([(safe(finding.path), "bold underline")])
-        lines.extend(finding_lines(finding))
+        lines.extend(finding_lines(finding, report.fixable(finding)))
     if report.findings:
         lines.append([])
     lines.extend(summary_lines(report))

@@ -9,6 +9,7 @@ from fnmatch import fnmatchcase
 from typing import Iterator
 
 from envdoctor.findings import Hit, Severity
+from envdoctor.fixes import Fix, fix, insert, replace_range
 from envdoctor.registry import Context, Rule
 from envdoctor.rules._dockerbuild import Build, CopyStep, RunCommand, RunStep, build_of, shell_words
 from envdoctor.rules._pyinstall import PyCommand, is_truthy, requirement_is_pinned
@@ -64,14 +65,40 @@ class BaseImageLatest(Rule):
             )
 
 
+def _digest_fix(use: ImageUse, context: Context, rel: str | None) -> Fix | None:
+    """`python:3.12-slim` -> `python:3.12-slim@sha256:...` from the user's `--digest-map` (never fetched)."""
+    from envdoctor.rules._fixing import dockerfile_args_span
+
+    digests = context.config.digest_map
+    ref = use.resolved
+    if not digests or ref is None or "$" in use.written:
+        return None
+    digest = digests.get(use.written) or digests.get(str(ref))
+    if digest is None and ref.name.startswith("docker.io/"):
+        short = ref.name.removeprefix("docker.io/").removeprefix("library/")
+        digest = digests.get(f"{short}:{ref.tag}")
+    args = use.instruction.args
+    offset = args.find(use.written)
+    if digest is None or rel is None or offset < 0 or args.find(use.written, offset + 1) >= 0:
+        return None
+    span = dockerfile_args_span(context.project.source_lines(rel), use.instruction, offset, len(use.written))
+    if span is None:
+        return None
+    from envdoctor.rules._fixing import insert_after
+
+    return fix(f"Pin {use.written} to {digest[:19]}... (from the digest map)", insert_after(rel, span, f"@{digest}"))
+
+
 class BaseImageTagOnly(Rule):
     code = "ED102"
     name = "base-image-tag-only"
     severity = Severity.WARNING
     target = "dockerfile"
     summary = "An image is pinned by a tag but not by its `@sha256:` digest."
+    fix_safety = "safe"  # only from the digests the user gives with --digest-map: envdoctor never asks a registry
 
     def check(self, dockerfile: Dockerfile, context: Context) -> Iterator[Hit]:
+        rel = build_of(dockerfile, context).rel if context.config.digest_map else None
         for use in _checked_uses(dockerfile, context):
             ref = use.resolved
             assert ref is not None
@@ -83,6 +110,7 @@ class BaseImageTagOnly(Rule):
                 line=_line(use),
                 fix_hint=(f"Add the digest: {ref}@sha256:<digest> (`docker buildx imagetools inspect {ref}` "
                           f"shows it); let Renovate or Dependabot keep it current."),
+                fix=_digest_fix(use, context, rel),
             )
 
 
@@ -199,12 +227,153 @@ _COPY_FIRST_HINT = {
 }
 
 
+def _uv_manifests(build: Build, py: PyCommand) -> list[str] | None:
+    """What `uv sync --no-install-project` needs before the source: pyproject.toml, uv.lock and, when
+    there is one, .python-version (which picks the interpreter). None for a workspace or path sources,
+    whose other members would be missing."""
+    from envdoctor.sources.pyproject import parse_pyproject
+
+    if py.has("no-install-project", "no-install-workspace", "only-group", "only-dev", "directory", "project",
+              "script", "package", "all-packages"):
+        return None
+    pyproject = build.project.parsed("pyproject", build.path("pyproject.toml"), parse_pyproject) \
+        if build.project.path_type(build.path("pyproject.toml")) == "file" else None
+    if pyproject is None:
+        return None
+    uv = pyproject.tool("uv")
+    sources = uv.get("sources")
+    if "workspace" in uv or (isinstance(sources, dict) and any(
+            not isinstance(entry, dict) or "path" in entry or "workspace" in entry for entry in sources.values())):
+        return None
+    return ["pyproject.toml", "uv.lock"] + [".python-version"] * _in_context(build, ".python-version")
+
+
+def _poetry_manifests(build: Build, py: PyCommand) -> list[str] | None:
+    """pyproject.toml, poetry.lock and the readme it declares; None when a dependency is a local path."""
+    from envdoctor.sources.pyproject import parse_pyproject
+
+    if py.action != "install" or py.has("no-root", "no-directory", "only-root", "directory", "project", "sync"):
+        return None
+    pyproject = build.project.parsed("pyproject", build.path("pyproject.toml"), parse_pyproject) \
+        if build.project.path_type(build.path("pyproject.toml")) == "file" else None
+    if pyproject is None:
+        return None
+    poetry = pyproject.tool("poetry")
+    tables = [poetry.get("dependencies"), poetry.get("dev-dependencies")]
+    groups = poetry.get("group")
+    if isinstance(groups, dict):
+        tables += [g.get("dependencies") for g in groups.values() if isinstance(g, dict)]
+    for table in tables:
+        if isinstance(table, dict) and any(isinstance(v, dict) and "path" in v or isinstance(v, list)
+                                           for v in table.values()):
+            return None
+    readme = poetry.get("readme", pyproject.project.get("readme"))
+    extra = [readme] if isinstance(readme, str) and "/" not in readme and _in_context(build, readme) else []
+    return ["pyproject.toml", "poetry.lock", *extra]
+
+
+def _pip_manifests(build: Build, step: RunStep, command: RunCommand) -> list[str] | None:
+    """The requirements files of `pip install -r FILE` when they are all the install reads: plain named
+    requirements, no includes, no editable or local lines, all in one folder."""
+    py = command.py
+    assert py is not None
+    files = py.values("requirement")
+    if not files or py.positionals or py.values("editable", "constraint") or py.has("no-index", "find-links"):
+        return None
+    for name in files:
+        found = _requirements_file(build, step, command, name)
+        if found is None or found[1] is None:
+            return None
+        parsed = found[1]
+        if parsed.includes or any(o.option in ("-e", "--editable", "-f", "--find-links") for o in parsed.options):
+            return None
+        if any(r.editable or r.requirement is None or r.requirement.url for r in parsed.requirements):
+            return None
+    return [clean_path(f) for f in files]
+
+
+def _in_context(build: Build, rel: str) -> bool:
+    return build.project.path_type(build.path(rel)) == "file" and not build.ignored(rel)
+
+
+def _split_copy_fix(build: Build, copy_step: CopyStep, step: RunStep, command: RunCommand) -> Fix | None:
+    """`COPY . .` + `RUN <install>` -> copy the manifests, install the dependencies, copy the source,
+    install the project (uv, Poetry; for pip the RUN moves above the source copy). Offered only when the
+    RUN directly follows the COPY, is that one install, and the install runs where the COPY put the files."""
+    from envdoctor.rules._fixing import dockerfile_word
+
+    py = command.py
+    rel = build.rel
+    copy, run = copy_step.instruction, step.instruction
+    if py is None or rel is None or copy_step.stage is not step.stage:
+        return None
+    stage_instructions = list(step.stage.instructions)
+    if copy not in stage_instructions or run not in stage_instructions \
+            or stage_instructions.index(run) != stage_instructions.index(copy) + 1:
+        return None
+    if copy.start_line != copy.end_line or copy.heredocs or copy.json_args is not None or copy.inner is not None \
+            or any(f.name in ("from", "parents", "exclude") for f in copy.flags):
+        return None
+    if [s.written for s in copy_step.sources] not in (["."], ["./"]) or copy_step.dest is None \
+            or copy_step.dest != command.cwd or "$" in copy.args:
+        return None
+    if run.heredocs or run.json_args is not None or run.inner is not None or len(step.commands) != 1:
+        return None
+    if py.tool == "uv" and py.action == "sync":
+        manifests, flag = _uv_manifests(build, py), " --no-install-project"
+    elif py.tool == "poetry":
+        manifests, flag = _poetry_manifests(build, py), " --no-root"
+    elif py.tool == "pip" and py.action == "install" or py.tool == "uv" and py.action == "pip install":
+        manifests, flag = _pip_manifests(build, step, command), None
+    else:
+        return None
+    if not manifests or not all(_in_context(build, m) for m in manifests):
+        return None
+    folders = {m.rpartition("/")[0] for m in manifests}
+    if len(folders) != 1 or any(m.startswith(("/", "../")) or "$" in m or " " in m for m in manifests):
+        return None
+    lines = build.project.source_lines(rel)
+    if lines is None or run.end_line > len(lines):
+        return None
+    # The manifest COPY: the source copy's own line (indentation, keyword, flags such as --chown), with the
+    # manifests as sources, into the same destination (a folder: `./`, `/app/`, `./requirements/`).
+    physical = lines[copy.start_line - 1]
+    args_column = physical.rfind(copy.args)
+    if args_column < 0 or physical[args_column:].rstrip() != copy.args:
+        return None
+    dest_written = copy.args.split()[-1]
+    (folder,) = folders
+    dest = dest_written.rstrip("/") + "/" + (folder + "/" if folder else "")
+    manifest_copy = physical[:args_column] + " ".join(manifests) + " " + dest
+    # The dependency install: the RUN's own lines, with the flag after the sub-command word.
+    run_lines = lines[run.start_line - 1:run.end_line]
+    if flag:
+        from envdoctor.rules._fixing import action_index
+
+        index = action_index(py)
+        span = dockerfile_word(lines, run, py.command, index) if index is not None else None
+        if span is None:
+            return None
+        line, _, end = span
+        offset = line - run.start_line
+        run_lines[offset] = run_lines[offset][:end - 1] + flag + run_lines[offset][end - 1:]
+    inserted = insert(rel, copy.start_line, 1, manifest_copy + "\n" + "".join(f"{x}\n" for x in run_lines))
+    edits = [inserted]
+    if flag is None:  # pip: the install moves above the source copy
+        if run.end_line < len(lines):
+            edits.append(replace_range(rel, run.start_line, 1, run.end_line + 1, 1, ""))
+        else:
+            edits.append(replace_range(rel, run.start_line, 1, run.end_line, len(lines[-1]) + 1, ""))
+    return fix(f"Copy {' and '.join(manifests)} and install the dependencies before the source", *edits)
+
+
 class DepsAfterSourceCopy(Rule):
     code = "ED103"
     name = "deps-after-source-copy"
     severity = Severity.WARNING
     target = "dockerfile"
     summary = "Dependencies are installed after the source tree is copied, so every code edit reinstalls them."
+    fix_safety = "unsafe"  # reorders the build: the dependency install runs without the source
 
     def check(self, dockerfile: Dockerfile, context: Context) -> Iterator[Hit]:
         build = build_of(dockerfile, context)
@@ -239,6 +408,7 @@ class DepsAfterSourceCopy(Rule):
                         fix_hint=_COPY_FIRST_HINT.get(command.py.tool,
                                                       f"COPY {manifest.split(' and ')[0]} alone, install from it, "
                                                       f"then COPY the rest of the source."),
+                        fix=_split_copy_fix(build, copy_step, step, command),
                     )
 
 
@@ -255,12 +425,24 @@ def _cache_mounted(targets: list[str], env: dict[str, str | None], names: tuple[
     return False
 
 
+def _flag_fix(build: Build, step: RunStep, py: PyCommand, flag: str) -> Fix | None:
+    """Insert ` flag` right after the sub-command word (`pip install` -> `pip install --no-cache-dir`)."""
+    from envdoctor.rules._fixing import action_index, dockerfile_word, insert_after
+
+    index = action_index(py)
+    if build.rel is None or index is None:
+        return None
+    span = dockerfile_word(build.project.source_lines(build.rel), step.instruction, py.command, index)
+    return fix(f"Add {flag}", insert_after(build.rel, span, f" {flag}")) if span else None
+
+
 class PackageCacheInLayer(Rule):
     code = "ED104"
     name = "package-cache-in-layer"
     severity = Severity.WARNING
     target = "dockerfile"
     summary = "pip, uv, poetry or conda leave their download cache in the shipped image layer."
+    fix_safety = "safe"  # pip: --no-cache-dir, uv: --no-cache; what is installed does not change
 
     def check(self, dockerfile: Dockerfile, context: Context) -> Iterator[Hit]:
         build = build_of(dockerfile, context)
@@ -307,10 +489,12 @@ class PackageCacheInLayer(Rule):
             if problem is None:
                 continue
             what, hint = problem
+            flag = {"pip": "--no-cache-dir", "uv": "--no-cache"}.get(py.tool)
             yield Hit(
                 f"'{_quote(py)}' leaves {what} in this image layer: it ships in the image and no later "
                 f"RUN can make the image smaller again.",
                 line=command.command.line, fix_hint=hint,
+                fix=_flag_fix(build, step, py, flag) if flag else None,
             )
 
 
@@ -468,12 +652,78 @@ _EDITABLE_HINT = {
 }
 
 
+def _source_in_image(build: Build, step: RunStep) -> bool:
+    """A COPY of the whole context or of a source folder comes before `step` (in its stage or the stages
+    it is built FROM)."""
+    for earlier in build.steps(step.stage):
+        if earlier is step:
+            return False
+        if isinstance(earlier, CopyStep) and _source_copy(build, earlier) is not None:
+            return True
+    return False
+
+
+def _drop_editable(build: Build, step: RunStep, command: RunCommand) -> Fix | None:
+    """`pip install -e .` -> `pip install .`: the one `-e`/`--editable` of a local project is removed."""
+    from envdoctor.rules._fixing import dockerfile_word
+
+    py = command.py
+    assert py is not None and build.rel is not None
+    if len(py.values("editable")) != 1 or not _local_project(py.values("editable")[0]):
+        return None
+    for name in py.values("requirement"):  # an editable line of a requirements file would remain
+        found = _requirements_file(build, step, command, name)
+        if found is None or found[1] is None or any(r.editable for r in found[1].requirements):
+            return None
+    words, raw = py.command.argv, py.command.raw_words
+    lines = build.project.source_lines(build.rel)
+    for index, word in enumerate(words[1:], start=1):
+        if index >= len(raw) or raw[index] != word:
+            continue
+        if word in ("-e", "--editable") and index + 1 < len(words):
+            first = dockerfile_word(lines, step.instruction, py.command, index)
+            value = dockerfile_word(lines, step.instruction, py.command, index + 1)
+            if first is None or value is None or first[0] != value[0]:
+                return None
+            edit = replace_range(build.rel, first[0], first[1], value[0], value[1], "")
+        elif word.startswith("--editable=") or (word.startswith("-e") and not word.startswith("--")
+                                                 and len(word) > 2):
+            span = dockerfile_word(lines, step.instruction, py.command, index)
+            if span is None:
+                return None
+            value = word.split("=", 1)[1] if word.startswith("--") else word[2:].removeprefix("=")
+            edit = replace_range(build.rel, span[0], span[1], span[0], span[2], value)
+        else:
+            continue
+        return fix("Install the project non-editable (drop -e)", edit)
+    return None
+
+
 class EditableInstallInImage(Rule):
     code = "ED105"
     name = "editable-install-in-image"
     severity = Severity.ERROR
     target = "dockerfile"
     summary = "An editable (development-mode) install of the project reaches the shipped image."
+    # `uv sync --no-editable`; `pip install -e .` -> `pip install .` in the shipped stages. A uv fix is
+    # unsafe when the source is not in the image yet: building the project then fails.
+    fix_safety = "safe"
+
+    @staticmethod
+    def _fix(build: Build, step: RunStep, command: RunCommand) -> Fix | None:
+        py = command.py
+        assert py is not None
+        if build.rel is None:
+            return None
+        if py.tool == "uv" and py.action == "sync":
+            found = _flag_fix(build, step, py, "--no-editable")
+            if found is None or _source_in_image(build, step):
+                return found
+            return Fix(found.title, found.edits, "unsafe")
+        if (py.tool == "pip" and py.action == "install" or py.tool == "uv" and py.action == "pip install") \
+                and build.is_shipped(step.stage):
+            return _drop_editable(build, step, command)
+        return None
 
     def check(self, dockerfile: Dockerfile, context: Context) -> Iterator[Hit]:
         build = build_of(dockerfile, context)
@@ -498,6 +748,7 @@ class EditableInstallInImage(Rule):
                 line=command.command.line,
                 fix_hint=_EDITABLE_HINT.get(py.tool, "Install the project non-editable: `pip install .` or a "
                                                      "wheel built in a builder stage."),
+                fix=self._fix(build, step, command),
             )
 
 
@@ -554,6 +805,17 @@ class ImageIgnoresLockfile(Rule):
     severity = Severity.ERROR
     target = "dockerfile"
     summary = "The image resolves its dependencies at build time instead of installing the lockfile."
+    fix_safety = "safe"  # `uv sync --locked`, only where uv.lock is known to be in the image
+
+    @staticmethod
+    def _locked_fix(build: Build, step: RunStep, command: RunCommand) -> Fix | None:
+        py = command.py
+        assert py is not None
+        if command.cwd is None or py.has("directory", "project", "script"):
+            return None
+        if not build.locate(step.stage, step, f"{command.cwd}/uv.lock").present:
+            return None  # without uv.lock in the image, --locked would fail the build
+        return _flag_fix(build, step, py, "--locked")
 
     def check(self, dockerfile: Dockerfile, context: Context) -> Iterator[Hit]:
         build = build_of(dockerfile, context)
@@ -570,7 +832,8 @@ class ImageIgnoresLockfile(Rule):
                 yield Hit(f"'{quoted}' without --locked or --frozen may resolve again and install versions that "
                           f"differ from uv.lock.",
                           line=command.command.line,
-                          fix_hint="Use `uv sync --locked` (fails when uv.lock is stale) or set ENV UV_LOCKED=1.")
+                          fix_hint="Use `uv sync --locked` (fails when uv.lock is stale) or set ENV UV_LOCKED=1.",
+                          fix=self._locked_fix(build, step, command))
             elif py.tool in ("poetry", "pdm") and py.action in ("install", "sync"):
                 lockfile = "poetry.lock" if py.tool == "poetry" else (py.values("lockfile") or ["pdm.lock"])[0]
                 if "$" in lockfile or not _lock_missing(build, step, command, lockfile):
@@ -622,16 +885,35 @@ def _unpinned_names(py: PyCommand) -> list[str]:
     return out
 
 
+def _pin_uv_fix(build: Build, step: RunStep, py: PyCommand, names: list[str]) -> Fix | None:
+    """`pip install uv` -> `pip install uv==X.Y.Z`, X.Y.Z being the uv this project uses (read statically:
+    an exact `required-version`, or the `uv` key of .venv/pyvenv.cfg). Only when uv is all that floats."""
+    from envdoctor.rules._fixing import action_index, dockerfile_word, insert_after, local_uv_version, word_index
+
+    if names != ["uv"] or build.rel is None:
+        return None
+    known = local_uv_version(build.project, build.context)
+    start = action_index(py)
+    if known is None or start is None:
+        return None
+    index = word_index(py.command, "uv", start)
+    span = dockerfile_word(build.project.source_lines(build.rel), step.instruction, py.command, index) \
+        if index is not None else None
+    version, source = known
+    return fix(f"Pin uv to {version} ({source})", insert_after(build.rel, span, f"=={version}")) if span else None
+
+
 class UnpinnedPackageInstall(Rule):
     code = "ED107"
     name = "unpinned-package-install"
     severity = Severity.WARNING
     target = "dockerfile"
     summary = "A package is installed by name without an exact version (`pip install uv`)."
+    fix_safety = "unsafe"  # pins uv to the version in use locally: the image may get an older or newer uv
 
     def check(self, dockerfile: Dockerfile, context: Context) -> Iterator[Hit]:
         build = build_of(dockerfile, context)
-        for _step, command in build.commands():
+        for step, command in build.commands():
             py = command.py
             if py is None:
                 continue
@@ -653,6 +935,7 @@ class UnpinnedPackageInstall(Rule):
                 line=command.command.line,
                 fix_hint=f"Pin it ({example}==X.Y.Z), or install it from the lock; for uv, copy the binary from "
                          f"a digest-pinned ghcr.io/astral-sh/uv image.",
+                fix=_pin_uv_fix(build, step, py, names),
             )
 
 
@@ -755,12 +1038,49 @@ class BuildToolsInFinalImage(Rule):
 
 # -- ED109 --
 
+# Tool caches that no image needs, added to .dockerignore with the environments by the ED109 fix.
+_CONTEXT_CACHES = ("**/__pycache__", ".pytest_cache", ".mypy_cache", ".ruff_cache", ".tox", ".nox")
+_UNSAFE_PATTERN = re.compile(r"[*?\[\]\\\s]|^[!#]")
+
+
+def _dockerignore_fix(build: Build, environments: list[str]) -> Fix | None:
+    """Append the environments (and the caches not yet excluded) to the .dockerignore in force, or create
+    one at the root of the build context. Nothing the Dockerfile copies by name is ever excluded."""
+    from envdoctor.rules._fixing import appended_lines
+
+    if build.rel is None or any(_UNSAFE_PATTERN.search(e) for e in environments):
+        return None
+    named = [source.rel for stage in build.dockerfile.stages for step in build._stage_steps(stage)
+             if isinstance(step, CopyStep) and step.from_context for source in step.sources
+             if source.rel is not None and not source.whole_context]
+    def copied_by_name(pattern: str) -> bool:
+        plain = pattern.removeprefix("**/")
+        return any(n == plain or n.startswith(plain + "/") or n.endswith("/" + plain) or f"/{plain}/" in n
+                   or plain.startswith(n.rstrip("/") + "/") for n in named if n)
+    if any(copied_by_name(e) for e in environments):
+        return None  # the Dockerfile copies it on purpose: excluding it would break that COPY
+    caches = [c for c in _CONTEXT_CACHES if not build.ignored(c.removeprefix("**/")) and not copied_by_name(c)]
+    new = ["# local environments and caches (envdoctor ED109)", *environments, *caches]
+    if build.ignore is not None:
+        path = build.ignore.path
+        lines = build.project.source_lines(path)
+        if lines is None:
+            return None
+    else:
+        path = build.path(".dockerignore")
+        if build.project.path_type(path) is not None or build.project.path_type(build.context) != "dir":
+            return None
+        lines = None
+    return fix(f"Add {', '.join(environments)} to {path}", appended_lines(lines, new, path))
+
+
 class ContextLeaksVirtualenv(Rule):
     code = "ED109"
     name = "context-leaks-virtualenv"
     severity = Severity.WARNING
     target = "dockerfile"
     summary = "COPY of the whole context sends the host's virtual environment into the image."
+    fix_safety = "safe"  # appends the environments and tool caches to .dockerignore (creating it)
 
     def check(self, dockerfile: Dockerfile, context: Context) -> Iterator[Hit]:
         build = build_of(dockerfile, context)
@@ -774,6 +1094,7 @@ class ContextLeaksVirtualenv(Rule):
             candidates.append(".venv")  # where uv, pdm and `python -m venv .venv` put it; absent only for now
         if not candidates:
             return
+        found: list[tuple[CopyStep, list[str]]] = []
         for stage in dockerfile.stages:
             if not build.is_relevant(stage):
                 continue
@@ -787,18 +1108,22 @@ class ContextLeaksVirtualenv(Rule):
                                  for s in step.sources)
                     if copied and not (build.ignored(env) and build.ignored(env + "/pyvenv.cfg")):
                         leaked.append(env)
-                if not leaked:
-                    continue
-                which = ", ".join(f"'{e}'" + ("" if e in present else " (when created)") for e in leaked)
-                why = ("there is no .dockerignore" if build.ignore is None
-                       else f"{build.ignore.path} does not exclude it")
-                yield Hit(
-                    f"'{shell_words(step.instruction)}' copies the virtual environment {which} from the build "
-                    f"context: {why}, and a host environment is built for another interpreter and platform.",
-                    line=step.instruction.start_line,
-                    fix_hint="Add `.venv` (and any other environment folder) to the .dockerignore beside the "
-                             "Dockerfile, and create the environment inside the image.",
-                )
+                if leaked:
+                    found.append((step, leaked))
+        everything = sorted({env for _, leaked in found for env in leaked})
+        fixed = _dockerignore_fix(build, everything) if everything else None
+        for step, leaked in found:
+            which = ", ".join(f"'{e}'" + ("" if e in present else " (when created)") for e in leaked)
+            why = ("there is no .dockerignore" if build.ignore is None
+                   else f"{build.ignore.path} does not exclude it")
+            yield Hit(
+                f"'{shell_words(step.instruction)}' copies the virtual environment {which} from the build "
+                f"context: {why}, and a host environment is built for another interpreter and platform.",
+                line=step.instruction.start_line,
+                fix_hint="Add `.venv` (and any other environment folder) to the .dockerignore beside the "
+                         "Dockerfile, and create the environment inside the image.",
+                fix=fixed,
+            )
 
 
 # -- ED110 --
