@@ -15,11 +15,14 @@ def fixture_text(name: str, rel: str) -> str:
     return (FIXTURES / name / f"{rel}.fixture").read_text(encoding="utf-8")
 
 
-def install(repo, name: str, into: str = "") -> list[str]:
-    """Write fixture `name` into the repository (under `into`); returns the written paths."""
+def install(repo, name: str, into: str = "", skip: tuple[str, ...] = ()) -> list[str]:
+    """Write fixture `name` into the repository (under `into`), but the files in `skip`; returns the
+    written paths."""
     written = []
     for path in sorted((FIXTURES / name).rglob("*.fixture")):
         rel = path.relative_to(FIXTURES / name).as_posix()[: -len(".fixture")]
+        if rel in skip:
+            continue
         target = f"{into}/{rel}" if into else rel
         repo.write(target, path.read_text(encoding="utf-8"))
         written.append(target)

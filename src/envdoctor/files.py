@@ -185,7 +185,13 @@ def path_kind(rel: str) -> str | None:
             return "workflow"
     if name.endswith(".md") and "docs" in folder.split("/"):
         return "markdown"  # documentation pages, whose shell blocks ED412 reads
+    if folder.rpartition("/")[2].lower() in REQUIREMENTS_FOLDERS and name.lower().endswith((".txt", ".in")):
+        return "requirements"  # requirements/base.txt, requirements/dev.in: the folder says what they are
     return file_kind(name)
+
+
+# Folders whose .txt/.in files are requirements files whatever their names (they belong to the project above).
+REQUIREMENTS_FOLDERS = frozenset({"requirements", "requirements.d", "reqs"})
 
 
 # Exact names whose appearance as a directory is a mistake worth reporting (ED001).

@@ -16,8 +16,8 @@ def projects(repo, *scan):
 
 def test_monorepo_projects_and_requirements_folders(repo):
     repo.write("pyproject.toml", '[tool.ruff]\nline-length = 100\n')
-    repo.write("requirements/requirements-base.in", "django>=5\n")
-    repo.write("requirements/requirements-base.txt", "django==5.1.2\nasgiref==3.8.1\n")
+    repo.write("requirements/base.in", "django>=5\n")
+    repo.write("requirements/base.txt", "django==5.1.2\nasgiref==3.8.1\n")
     repo.write("services/api/pyproject.toml", '[project]\nname = "api"\nversion = "1"\ndependencies = ["fastapi"]\n')
     repo.write("services/api/uv.lock", "version = 1\n")
     repo.write("services/worker/requirements.txt", "celery\n")
@@ -25,9 +25,9 @@ def test_monorepo_projects_and_requirements_folders(repo):
     found, _ = projects(repo)
     assert sorted(found) == [".", "docs", "services/api", "services/worker"]
     root = found["."]
-    assert root.inputs == ["requirements/requirements-base.in"] and root.requirements == ["requirements/requirements-base.txt"]
+    assert root.inputs == ["requirements/base.in"] and root.requirements == ["requirements/base.txt"]
     assert root.tool == "pip-tools" and [d.name for d in root.declared] == ["django"]
-    assert [(lock.path, lock.kind) for lock in root.locks] == [("requirements/requirements-base.txt", "requirements")]
+    assert [(lock.path, lock.kind) for lock in root.locks] == [("requirements/base.txt", "requirements")]
     api = found["services/api"]
     assert api.name == "api" and api.tool == "uv" and [lock.path for lock in api.locks] == ["services/api/uv.lock"]
     assert found["services/worker"].locks == [] and found["services/worker"].declared == []

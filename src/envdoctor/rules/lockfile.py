@@ -90,6 +90,10 @@ class MissingLockfile(Rule):
             message = (f"Project {item.label} declares {count} requirement{'s' if count != 1 else ''} in {inputs} "
                        f"and has no compiled, pinned requirements file: every install resolves afresh, so two "
                        f"installs of the same commit can differ.")
+        elif not item.declared:
+            message = (f"The uv workspace {item.label} has no uv.lock while its members declare {count} "
+                       f"dependenc{'ies' if count != 1 else 'y'}: every install resolves afresh, so two installs "
+                       f"of the same commit can differ.")
         else:
             tool = f" (managed with {item.tool})" if item.tool else ""
             message = (f"Project {item.label}{tool} declares {count} dependenc{'ies' if count != 1 else 'y'} and "
@@ -136,9 +140,12 @@ class LockfileNotCommitted(Rule):
         untracked = [lock for lock in candidates if not git.tracked(lock.path)]
         if not untracked:
             return
-        ignored = git.ignored([lock.path for lock in untracked])
+        # A project whose manifest is not committed either (a new project, a vendored or ignored folder)
+        # is not part of the repository yet: its lock is not judged.
         manifests = [m for m in item.manifests if m]
-        manifest_tracked = not manifests or any(git.tracked(m) for m in manifests)
+        if not any(git.tracked(m) for m in manifests):
+            return
+        ignored = git.ignored([lock.path for lock in untracked])
         for lock in untracked:
             name = _name(lock.path)
             if lock.path in ignored:
@@ -152,7 +159,7 @@ class LockfileNotCommitted(Rule):
                     fix_hint=f"Remove the ignore rule and commit it (`git add -f {lock.path}`), or commit a "
                              f"hash-pinned export of it.",
                 )
-            elif manifest_tracked:
+            else:
                 yield Hit(
                     f"{name} of project {item.label} is not committed (untracked): CI and everyone else build "
                     f"without it, so each install resolves afresh.",

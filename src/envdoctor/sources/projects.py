@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any, Iterator
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
 
+from envdoctor.files import REQUIREMENTS_FOLDERS
 from envdoctor.sources.lockfiles import (
     Lockfile,
     Pipfile,
@@ -34,7 +35,6 @@ from envdoctor.sources.pyproject import PyProject, parse_pyproject
 if TYPE_CHECKING:
     from envdoctor.project import Project
 
-REQUIREMENTS_FOLDERS = frozenset({"requirements", "reqs", "requirements.d", "requirements-files"})
 
 # What each tool locks into, and the command that writes it (for messages).
 EXPECTED_LOCK = {
@@ -466,12 +466,14 @@ def _tools(item: PythonProject, projects: dict[str, PythonProject]) -> None:
             add("uv")
         if poetry:
             add("poetry")
+    if item.pipfile_path:
+        add("pipenv")
     if item.workspace_root is not None:
         add("uv")
-    for lock in item.locks:
-        tool = LOCK_TOOL.get(lock.kind)
-        if tool:
-            add(tool)
+    kinds = {lock.kind for lock in item.locks}
+    for kind in ("uv", "poetry", "pdm", "pipenv", "conda-lock", "conda-explicit"):
+        if kind in kinds:
+            add(LOCK_TOOL[kind])
     if pyproject is not None:
         backend = pyproject.data.get("build-system", {})
         backend = backend.get("build-backend") if isinstance(backend, dict) else None
@@ -480,8 +482,6 @@ def _tools(item: PythonProject, projects: dict[str, PythonProject]) -> None:
                 add("poetry")
             elif backend == "uv_build":
                 add("uv")
-    if item.pipfile_path:
-        add("pipenv")
     if item.conda_files:
         add("conda")
     if item.inputs or any(lock.kind == "requirements" and lock.export_of is None and

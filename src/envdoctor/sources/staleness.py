@@ -433,8 +433,17 @@ def _merged(requirements: list[_Req]) -> list[_Req]:
 
 def _diff(declared: list[_Req], locked: list[_Req], requires_python: str | None, path: str,
           removed_line: int) -> list[Change]:
+    """The changes between declared and recorded requirements. Whether there is any is decided on the
+    merged requirements (as uv compares them); what is named comes from the requirements as written."""
+    merged = _diff_lists(_merged(declared), _merged(locked), requires_python, path, removed_line)
+    if not merged:
+        return []
+    return _diff_lists(declared, locked, requires_python, path, removed_line) or merged
+
+
+def _diff_lists(declared: list[_Req], locked: list[_Req], requires_python: str | None, path: str,
+                removed_line: int) -> list[Change]:
     changes: list[Change] = []
-    declared, locked = _merged(declared), _merged(locked)
     names = sorted({r.name for r in declared} | {r.name for r in locked},
                    key=lambda n: min([r.line for r in declared if r.name == n] or [10**9]))
     for name in names:
@@ -751,9 +760,12 @@ def _requires_python_change(lock: UvLock, everyone: list[PythonProject], root: P
     pyproject = culprit or (root.pyproject if root.pyproject in holders else holders[0])
     assert pyproject is not None
     shown = pyproject.project.get("requires-python")
-    whose = "" if len(holders) == 1 else " (uv.lock records the intersection of the workspace members')"
-    return [Change(f"requires-python '{shown}' changed{whose}; uv.lock records '{lock.requires_python}'",
-                   pyproject.path, pyproject.line_of("project", "requires-python"))]
+    if len(holders) == 1:
+        text = f"requires-python '{shown}' changed (uv.lock records '{lock.requires_python}')"
+    else:
+        text = (f"requires-python '{shown}' of {pyproject.path} changed the workspace's Python range (uv.lock "
+                f"records '{lock.requires_python}', the intersection of the members')")
+    return [Change(text, pyproject.path, pyproject.line_of("project", "requires-python"))]
 
 
 def _narrower(spec: str, recorded: str) -> bool:

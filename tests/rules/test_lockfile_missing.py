@@ -1,0 +1,104 @@
+"""ED201 missing-lockfile: must-flag and must-not-flag cases."""
+
+from __future__ import annotations
+
+import pytest
+from lockfile_fixtures import install
+
+PYPROJECT = '[project]\nname = "app"\nversion = "1"\nrequires-python = ">=3.11"\ndependencies = [\n    "requests>=2.32",\n]\n'
+
+
+def missing(repo):
+    return [(f["path"], f["line"], f["message"], f["fix_hint"]) for f in repo.findings("--select", "ED201")]
+
+
+@pytest.mark.parametrize(("files", "where", "words", "hint"), [
+    ({"pyproject.toml": PYPROJECT}, ("pyproject.toml", 5),
+     "Project 'app' (the repository root) declares 1 dependency and has no lockfile", "uv lock"),
+    ({"pyproject.toml": '[tool.poetry]\nname = "svc"\n\n[tool.poetry.dependencies]\npython = "^3.11"\nrequests = "*"\n'},
+     ("pyproject.toml", 6), "Project 'svc' (the repository root) (managed with poetry) declares 1 dependency",
+     "poetry lock"),
+    ({"pyproject.toml": '[project]\nname = "p"\nversion = "1"\n\n[dependency-groups]\ndev = ["pytest"]\n'},
+     ("pyproject.toml", 5), "declares 1 dependency", "uv lock"),
+    ({"Pipfile": '[[source]]\nurl = "https://index.example.invalid/simple"\nname = "x"\n\n[packages]\nrequests = "*"\n'
+                 'flask = "*"\n'},
+     ("Pipfile", 5), "(managed with pipenv) declares 2 dependencies", "pipenv lock"),
+    ({"requirements.in": "flask\ngunicorn\n"}, ("requirements.in", 1),
+     "declares 2 requirements in requirements.in and has no compiled, pinned requirements file", "uv pip compile"),
+    ({"pyproject.toml": '[project]\nname = "p"\nversion = "1"\ndependencies = ["six"]\n[tool.pdm]\ndistribution = false\n'},
+     ("pyproject.toml", 4), "(managed with pdm)", "pdm lock"),
+    # an unpinned requirements file is not a lock
+    ({"pyproject.toml": PYPROJECT, "requirements.txt": "requests>=2.32\n"}, ("pyproject.toml", 5), "has no lockfile",
+     "uv lock"),
+    # a pinned requirements file elsewhere (another project) does not count
+    ({"pyproject.toml": PYPROJECT, "docs/requirements.txt": "sphinx==8.1.3\n"}, ("pyproject.toml", 5), "has no lockfile",
+     "uv lock"),
+])
+def test_must_flag(repo, files, where, words, hint):
+    for rel, text in files.items():
+        repo.write(rel, text)
+    ((path, line, message, fix),) = missing(repo)
+    assert (path, line) == where
+    assert words in message
+    assert hint in fix
+
+
+@pytest.mark.parametrize("files", [
+    {"pyproject.toml": '[project]\nname = "lib"\nversion = "1"\n'},  # no dependencies
+    {"pyproject.toml": '[project]\nname = "lib"\nversion = "1"\ndependencies = []\n[dependency-groups]\ndev = []\n'},
+    {"pyproject.toml": '[project]\nname = "lib"\nversion = "1"\ndynamic = ["dependencies"]\n'},
+    {"pyproject.toml": "[tool.ruff]\nline-length = 100\n"},  # tool configuration only
+    {"pyproject.toml": '[tool.poetry.dependencies]\npython = "^3.11"\n'},  # only the Python constraint
+    {"pyproject.toml": PYPROJECT, "uv.lock": "version = 1\n"},
+    {"pyproject.toml": PYPROJECT, "poetry.lock": '[metadata]\nlock-version = "2.1"\n'},
+    {"pyproject.toml": PYPROJECT, "pdm.lock": "[metadata]\n"},
+    {"pyproject.toml": PYPROJECT, "pylock.toml": 'lock-version = "1.0"\n'},
+    {"pyproject.toml": PYPROJECT, "pylock.prod.toml": 'lock-version = "1.0"\n'},
+    {"pyproject.toml": PYPROJECT, "conda-lock.yml": "version: 1\n"},
+    {"pyproject.toml": PYPROJECT, "requirements.txt": "requests==2.32.3\ncertifi==2024.8.30\n"},
+    {"pyproject.toml": PYPROJECT, "requirements/requirements-prod.txt": "requests==2.32.3\n"},  # a requirements/ folder
+    {"pyproject.toml": PYPROJECT, "requirements.txt": "-e .\nrequests==2.32.3\n"},  # the project itself, editable
+    {"Pipfile": '[packages]\nrequests = "*"\n', "Pipfile.lock": '{"_meta": {}}'},
+    {"requirements.in": "flask\n", "requirements.txt": "flask==3.1.0\nwerkzeug==3.1.3\n"},
+    {"environment.yml": "dependencies:\n  - numpy\n"},  # conda alone: ED306's business
+    {"requirements.txt": "flask\n"},  # unpinned requirements alone: ED206's business
+])
+def test_must_not_flag(repo, files):
+    for rel, text in files.items():
+        repo.write(rel, text)
+    assert missing(repo) == []
+
+
+def test_a_committed_uv_export_is_the_lock(repo):
+    install(repo, "uv-project", skip=("uv.lock", "pylock.toml"))
+    assert missing(repo) == []
+
+
+def test_monorepo_each_project_judged_with_its_own_lock(repo):
+    repo.write("pyproject.toml", PYPROJECT)
+    repo.write("uv.lock", "version = 1\n")
+    repo.write("services/api/pyproject.toml", PYPROJECT.replace('"app"', '"api"'))
+    repo.write("services/web/pyproject.toml", PYPROJECT.replace('"app"', '"web"'))
+    repo.write("services/web/poetry.lock", "[metadata]\n")
+    ((path, line, message, _),) = missing(repo)
+    assert (path, line) == ("services/api/pyproject.toml", 5)
+    assert message.startswith("Project 'api' (services/api) declares 1 dependency")
+
+
+def test_workspace_without_lock_is_reported_once_at_its_root(repo):
+    install(repo, "uv-workspace")
+    repo.root.joinpath("uv.lock").unlink()
+    ((path, line, message, fix),) = missing(repo)
+    assert (path, line) == ("pyproject.toml", 5)
+    assert "Project 'root'" in message and "uv lock" in fix
+    repo.write("pyproject.toml", '[tool.uv.workspace]\nmembers = ["packages/*"]\n')  # a virtual root
+    ((path, line, message, _),) = missing(repo)
+    assert (path, line) == ("pyproject.toml", 1)
+    assert message.startswith("The uv workspace at the repository root has no uv.lock while its members declare 2 "
+                              "dependencies")  # packages/a's
+
+
+def test_workspace_members_use_the_root_lock(repo):
+    install(repo, "uv-workspace")
+    assert missing(repo) == []
+    assert repo.findings("--select", "ED201", str(repo.root / "packages" / "a")) == []

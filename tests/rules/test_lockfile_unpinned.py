@@ -1,0 +1,95 @@
+"""ED206 unpinned-requirements: install sources with floating requirements, and the near-misses."""
+
+from __future__ import annotations
+
+import pytest
+
+BASE = "FROM python:3.12-slim@sha256:" + "0123456789abcdef" * 4 + "\n"
+
+
+def unpinned(repo):
+    return [(f["path"], f["line"], f["message"]) for f in repo.findings("--select", "ED206")]
+
+
+def test_dockerfile_install_source(repo):
+    repo.write("requirements.txt", "# web\nflask>=3.0\ngunicorn\nwerkzeug==3.1.3\n-e .\n")
+    repo.write("Dockerfile", BASE + "WORKDIR /app\nCOPY requirements.txt .\nRUN pip install --no-cache-dir -r requirements.txt\n")
+    assert unpinned(repo) == [
+        ("requirements.txt", 2, "'flask>=3.0' is only a range: requirements.txt is the install source (installed by "
+                                "Dockerfile:4) and no lock exists, so each install may get a different version."),
+        ("requirements.txt", 3, "'gunicorn' is not pinned: requirements.txt is the install source (installed by "
+                                "Dockerfile:4) and no lock exists, so each install may get a different version."),
+    ]
+
+
+@pytest.mark.parametrize(("dockerfile", "where"), [
+    # renamed on the way in
+    ("COPY requirements/prod.txt /tmp/reqs.txt\nRUN pip install -r /tmp/reqs.txt\n", "requirements/prod.txt"),
+    # a folder copied, then installed relative to WORKDIR
+    ("WORKDIR /srv\nCOPY requirements/ requirements/\nRUN python -m pip install -r requirements/prod.txt\n",
+     "requirements/prod.txt"),
+    # the whole context copied
+    ("WORKDIR /app\nCOPY . .\nRUN pip3 install --requirement=requirements/prod.txt\n", "requirements/prod.txt"),
+    # a bind mount
+    ("RUN --mount=type=bind,source=requirements/prod.txt,target=/r.txt uv pip install --system -r /r.txt\n",
+     "requirements/prod.txt"),
+    # inside a shell wrapper, with sudo
+    ("COPY requirements/prod.txt .\nRUN set -eux; sh -c 'sudo pip install -rprod.txt'\n", "requirements/prod.txt"),
+])
+def test_dockerfile_paths_are_followed(repo, dockerfile, where):
+    repo.write("requirements/prod.txt", "django\n")
+    repo.write("Dockerfile", BASE + dockerfile)
+    assert [(p, line) for p, line, _ in unpinned(repo)] == [(where, 1)]
+
+
+def test_dockerfile_in_a_sub_folder_with_its_context(repo):
+    repo.write("services/api/requirements.txt", "fastapi\n")
+    repo.write("services/api/Dockerfile", BASE + "COPY requirements.txt .\nRUN pip install -r requirements.txt\n")
+    ((path, line, message),) = unpinned(repo)
+    assert (path, line) == ("services/api/requirements.txt", 1) and "installed by services/api/Dockerfile:3" in message
+
+
+def test_includes_and_conventional_names(repo):
+    repo.write("pyproject.toml", '[project]\nname = "app"\nversion = "1"\n')
+    repo.write("requirements.txt", "-r requirements-base.txt\nrich\n")
+    repo.write("requirements-base.txt", "click>=8\n")
+    findings = unpinned(repo)
+    assert [(p, line) for p, line, _ in findings] == [("requirements-base.txt", 1), ("requirements.txt", 2)]
+    assert "(included by requirements.txt)" in findings[0][2]
+    assert "(the requirements.txt of project 'app' (the repository root))" in findings[1][2]
+
+
+@pytest.mark.parametrize("files", [
+    # *.in files are inputs
+    {"requirements.in": "flask\n", "Dockerfile": BASE + "COPY requirements.in .\nRUN pip install -r requirements.in\n"},
+    # pinned, or pinned through a constraints file
+    {"requirements.txt": "flask==3.1.0\nwerkzeug==3.1.3\n"},
+    {"requirements.txt": "flask\n-c constraints.txt\n", "constraints.txt": "flask==3.1.0\n"},
+    {"requirements.txt": "flask\n", "constraints.txt": "flask==3.1.0\n",
+     "Dockerfile": BASE + "COPY . .\nRUN pip install -r requirements.txt -c constraints.txt\n"},
+    # the project has a lock: installing without it is another rule's business (ED106/ED501)
+    {"pyproject.toml": '[project]\nname = "a"\nversion = "1"\ndependencies = ["flask"]\n', "uv.lock": "version = 1\n",
+     "requirements.txt": "flask\n"},
+    # not an install source: not referenced, not at a project root
+    {"docs/requirements.txt": "sphinx\n"},
+    {"tools/requirements-lint.txt": "ruff\n"},
+    # a requirements.txt beside a folder without pyproject.toml, installed by nothing
+    {"scripts/requirements.txt": "requests\n"},
+    # editable installs and direct references
+    {"requirements.txt": "-e .\n-e ./libs/x\npkg @ https://files.example.invalid/pkg-1.0-py3-none-any.whl\n"},
+    # a path built from a build argument is not guessed at
+    {"sub/requirements.txt": "flask\n", "Dockerfile": BASE + "ARG REQS\nCOPY sub /app\nRUN pip install -r /app/$REQS\n"},
+    # other commands
+    {"reqs/requirements-x.txt": "flask\n", "Dockerfile": BASE + "COPY reqs .\nRUN pip download -r requirements-x.txt\n"},
+])
+def test_must_not_flag(repo, files):
+    for rel, text in files.items():
+        repo.write(rel, text)
+    assert unpinned(repo) == []
+
+
+def test_odd_dockerfiles_do_not_crash(repo):
+    repo.write("requirements.txt", "flask\n")
+    repo.write("Dockerfile", "FROM scratch\nRUN pip install -r\nRUN pip install -r ''\nCOPY\nWORKDIR\nRUN [\"pip\", \"install\", "
+                             "\"-r\", \"requirements.txt\"]\n")
+    assert [(p, line) for p, line, _ in unpinned(repo)] == [("requirements.txt", 1)]
