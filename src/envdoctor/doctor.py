@@ -17,7 +17,7 @@ import os
 import re
 import shutil
 import sys
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Mapping, TextIO
@@ -47,7 +47,6 @@ class Interpreter:
     probe: ProbeResult
     environ: dict[str, str]  # the RELEVANT_VARIABLES that are set, as envdoctor saw them
     root: Path  # the scanned project's root
-    _cache: dict[str, object] = field(default_factory=dict, repr=False)
 
     @property
     def path(self) -> str:
@@ -114,9 +113,20 @@ class Interpreter:
         return [d for d in self.base_distributions
                 if d.name not in INSTALLER_OWN and d.kind == "dist-info" and d.installer in PYTHON_INSTALLERS]
 
-    @property
-    def base_executable_hint(self) -> str:
-        return self.probe.base_prefix
+    @cached_property
+    def prompt(self) -> str | None:
+        """The `prompt` its pyvenv.cfg records (uv writes the project's folder name there)."""
+        from envdoctor.files import SourceError, read_text
+        from envdoctor.sources.venv import parse_pyvenv_cfg
+
+        if not self.probe.pyvenv_cfg:
+            return None
+        try:
+            cfg = parse_pyvenv_cfg(read_text(Path(self.probe.pyvenv_cfg), max_bytes=64 * 1024), self.probe.pyvenv_cfg)
+        except SourceError:
+            return None
+        prompt = cfg.get("prompt")
+        return prompt.strip("'\"() ") or None if prompt else None
 
     @property
     def description(self) -> str:

@@ -201,35 +201,19 @@ def _belongs(interpreter: Interpreter, context: Context) -> bool:
     if interpreter.is_conda:
         declared = _conda_env_name(context)  # the `name:` of the project's environment.yml
         return names_match(interpreter.prefix.name, names | ({normalise_name(declared)} if declared else set()))
-    candidates = [interpreter.prefix.name]
-    if interpreter.probe.pyvenv_cfg:
-        prompt = _prompt(interpreter.probe.pyvenv_cfg)
-        if prompt:
-            candidates.append(prompt)
+    candidates = [interpreter.prefix.name] + ([interpreter.prompt] if interpreter.prompt else [])
     return any(names_match(c, names) for c in candidates)
 
 
-def _prompt(cfg_path: str) -> str | None:
-    from envdoctor.files import SourceError, read_text
-    from envdoctor.sources.venv import parse_pyvenv_cfg
-    from pathlib import Path
-
-    try:
-        cfg = parse_pyvenv_cfg(read_text(Path(cfg_path), max_bytes=64 * 1024), cfg_path)
-    except SourceError:
-        return None
-    prompt = cfg.get("prompt")
-    return prompt.strip("'\"() ") if prompt else None
-
-
 def _conda_env_name(context: Context) -> str | None:
+    """The `name:` of the root project's environment.yml."""
+    from envdoctor.sources.conda import parse_conda_environment
+
     for rel in context.project.files("conda"):
-        if "/" in rel:
-            continue
-        text = context.project.text(rel)
-        match = re.search(r"^name:\s*['\"]?([^'\"\s#]+)", text or "", re.MULTILINE)
-        if match:
-            return match.group(1)
+        if "/" not in rel:
+            view = context.project.parsed("conda", rel, parse_conda_environment)
+            if view is not None and view.name:
+                return view.name
     return None
 
 

@@ -19,8 +19,7 @@ from __future__ import annotations
 import json
 import os
 import re
-import sys
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 
@@ -296,8 +295,6 @@ class Environment:
     path: str  # relative to the scanned root ('.venv', 'svc/api/.venv'), absolute when outside it
     directory: Path
     cfg: PyvenvCfg | None  # None for a conda prefix
-    platform: str = sys.platform
-    _dists: list[Distribution] | None = field(default=None, repr=False)
 
     @property
     def conda(self) -> bool:
@@ -469,14 +466,13 @@ class Environment:
             return str(folder)
         return f"{self.path}/{inside}"
 
-    @property
+    @cached_property
     def distributions(self) -> list[Distribution]:
-        if self._dists is None:
-            dists: list[Distribution] = []
-            for folder in self.site_packages:
-                dists.extend(scan_site_packages(folder, self._shown(folder)))
-            self._dists = dists
-        return self._dists
+        """Every distribution in the site-packages folders (a listing; their files are read on demand)."""
+        dists: list[Distribution] = []
+        for folder in self.site_packages:
+            dists.extend(scan_site_packages(folder, self._shown(folder)))
+        return dists
 
     @cached_property
     def conda_packages(self) -> set[str]:
