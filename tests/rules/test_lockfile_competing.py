@@ -25,11 +25,11 @@ def competing(repo):
     ({"uv.lock": UV_LOCK, "poetry.lock": POETRY_LOCK,
       "pyproject.toml": PYPROJECT + '[tool.poetry.group.dev.dependencies]\npytest = "*"\n'}, "uv.lock",
      "uv.lock and poetry.lock both lock project 'app' (the repository root): nobody knows which one CI and the images "
-     "build from (the project is configured for poetry)."),
+     "build from (the project is configured for Poetry)."),
     # the Pipfile says Pipenv
     ({"pdm.lock": "[metadata]\n", "Pipfile.lock": "{}", "Pipfile": '[packages]\nrequests = "*"\n'}, "pdm.lock",
      "pdm.lock and Pipfile.lock both lock project 'app' (the repository root): nobody knows which one CI and the "
-     "images build from (the project is configured for pipenv)."),
+     "images build from (the project is configured for Pipenv)."),
     # a pip-compile lock of the project's own dependencies that disagrees with uv.lock
     ({"uv.lock": UV_LOCK, "requirements.txt": "requests==2.31.0\ncertifi==2024.8.30\n"}, "requirements.txt",
      "requirements.txt and uv.lock both lock project 'app' (the repository root) and they disagree (requests 2.31.0 "

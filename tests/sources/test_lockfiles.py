@@ -363,3 +363,10 @@ def test_poetry_constraints(constraint, allowed, refused):
     for version in refused:
         assert not any(a.contains(version) for a in alternatives), version
     assert poetry_constraint("not a constraint") is None
+
+
+def test_poetry_lock_before_groups_uses_categories():
+    text = ('[[package]]\nname = "pytest"\nversion = "8.3.3"\ncategory = "dev"\noptional = false\n\n'
+            '[[package]]\nname = "six"\nversion = "1.16.0"\n\n[metadata]\nlock-version = "1.1"\n')
+    pytest_, six = parse_lockfile(text, "poetry.lock").packages
+    assert pytest_.groups == ("dev",) and six.groups == ()

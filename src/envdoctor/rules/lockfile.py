@@ -53,6 +53,10 @@ def _anchor(item: PythonProject) -> tuple[str, int]:
     return first.path, first.line
 
 
+_TOOL_NAMES = {"uv": "uv", "poetry": "Poetry", "pdm": "PDM", "pipenv": "Pipenv", "pip-tools": "pip-tools",
+               "conda": "conda"}
+
+
 def _lock_advice(tool: str | None) -> tuple[str, str]:
     if tool in EXPECTED_LOCK:
         return EXPECTED_LOCK[tool]
@@ -95,7 +99,7 @@ class MissingLockfile(Rule):
                        f"dependenc{'ies' if count != 1 else 'y'}: every install resolves afresh, so two installs "
                        f"of the same commit can differ.")
         else:
-            tool = f" (managed with {item.tool})" if item.tool else ""
+            tool = f", managed with {_TOOL_NAMES.get(item.tool, item.tool)}," if item.tool else ""
             message = (f"Project {item.label}{tool} declares {count} dependenc{'ies' if count != 1 else 'y'} and "
                        f"has no lockfile ({file}, pylock.toml, or a fully pinned requirements file): every "
                        f"install resolves afresh, so two installs of the same commit can differ.")
@@ -350,7 +354,8 @@ class CompetingLockfiles(Rule):
             if not competes:
                 continue
             reported.add(lock.path)
-            tool = f" (the project is configured for {item.tool})" if item.tool and item.tool == primary.tool else ""
+            tool = (f" (the project is configured for {_TOOL_NAMES.get(item.tool, item.tool)})"
+                    if item.tool and item.tool == primary.tool else "")
             yield Hit(f"{_name(lock.path)} and {primary.path} both lock project {item.label}{detail}: nobody knows "
                       f"which one CI and the images build from{tool}.", path=lock.path,
                       fix_hint=f"Keep one tool's lock: delete {lock.path}, or {primary.path} and the tool "

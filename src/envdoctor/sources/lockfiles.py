@@ -314,7 +314,10 @@ def parse_poetry_lock(text: str, rel: str) -> PoetryLock:
     for index, entry in enumerate(_list(data.get("package"))):
         if not isinstance(entry, dict) or _name(entry.get("name")) is None:
             continue
-        groups = tuple(g for g in _list(entry.get("groups")) if isinstance(g, str)) or ("main",)
+        # lock-version 2.1 records groups; older locks a category ("main"/"dev"); else unknown: ().
+        groups = tuple(g for g in _list(entry.get("groups")) if isinstance(g, str))
+        if not groups and isinstance(entry.get("category"), str):
+            groups = (entry["category"],)
         markers = entry.get("markers")
         if isinstance(markers, dict):  # per-group markers (lock format 2.1)
             distinct = {m for m in markers.values() if isinstance(m, str)}
