@@ -19,6 +19,7 @@ from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
 
 from envdoctor.findings import Hit, Severity
+from envdoctor.fixes import Fix, fix, insert, replace_range
 from envdoctor.registry import Context, Rule
 from envdoctor.rules._pyinstall import PyCommand, is_truthy, recognise, requirement_is_pinned
 from envdoctor.sources.shell import SimpleCommand, unwrap
@@ -355,11 +356,39 @@ class _Analysis:
         self._sessions()
         return self.hits
 
-    def report(self, code: str, cmd_path: str, line: int, message: str, fix: str) -> None:
+    def report(self, code: str, cmd_path: str, line: int, message: str, fix: str, edit: Fix | None = None) -> None:
         key = (code, cmd_path, line, message)
         if key not in self._seen:
             self._seen.add(key)
-            self.hits.append(_Hit(code, Hit(message, line=line, fix_hint=fix, path=cmd_path)))
+            self.hits.append(_Hit(code, Hit(message, line=line, fix_hint=fix, path=cmd_path, fix=edit)))
+
+    # --- fixes (envdoctor/fixes.py): placed only where the words are found exactly on the line ---
+
+    def _flag_fix(self, cmd: _Cmd, py: PyCommand, flag: str) -> Fix | None:
+        """` flag` right after the sub-command word: `uv sync` -> `uv sync --locked`."""
+        from envdoctor.rules._fixing import action_index, command_word, insert_after
+
+        index = action_index(py)
+        span = command_word(self.project.source_lines(cmd.path), py.command, index) if index is not None else None
+        return fix(f"Add {flag}", insert_after(cmd.path, span, f" {flag}")) if span else None
+
+    def _uv_version(self, cmd_root: str) -> tuple[str, str] | None:
+        from envdoctor.rules._fixing import local_uv_version
+
+        return local_uv_version(self.project, cmd_root)
+
+    def _pin_uv_fix(self, cmd: _Cmd, py: PyCommand, specs: list[str]) -> Fix | None:
+        """`pip install uv` / `pipx install uv` -> `uv==X.Y.Z`, the uv this project uses (when known)."""
+        from envdoctor.rules._fixing import action_index, command_word, insert_after, word_index
+
+        known = self._uv_version(cmd.root)
+        start = action_index(py)
+        if specs != ["uv"] or known is None or start is None:
+            return None
+        index = word_index(py.command, "uv", start)
+        span = command_word(self.project.source_lines(cmd.path), py.command, index) if index is not None else None
+        version, source = known
+        return fix(f"Pin uv to {version} ({source})", insert_after(cmd.path, span, f"=={version}")) if span else None
 
     # --- commands of a job, in order ---
 
@@ -474,7 +503,8 @@ class _Analysis:
                         f"'{_shown(cmd.command.argv)}' does not hold CI to uv.lock: without --locked, a lock "
                         f"that no longer matches pyproject.toml is silently re-resolved and CI installs "
                         f"versions nobody locked.",
-                        "Use `uv sync --locked` (it fails on a stale lock), or set UV_LOCKED=1 for the job.")
+                        "Use `uv sync --locked` (it fails on a stale lock), or set UV_LOCKED=1 for the job.",
+                        self._flag_fix(cmd, py, "--locked"))
         if py.has("locked") or _set(cmd.env, "UV_LOCKED"):
             state.uv_checked = True
         state.uv_synced = state.lock_installed = True
@@ -496,7 +526,8 @@ class _Analysis:
                             f"'{_shown(cmd.command.argv)}' syncs the environment without --locked: a uv.lock "
                             f"that no longer matches pyproject.toml is silently re-resolved and CI runs on "
                             f"versions nobody locked.",
-                            "Run `uv sync --locked` first (then `uv run` uses that), or use `uv run --locked`.")
+                            "Run `uv sync --locked` first (then `uv run` uses that), or use `uv run --locked`.",
+                            self._flag_fix(cmd, py, "--locked"))
         if "locked" in names:
             state.uv_checked = True
         if syncs:
@@ -740,7 +771,8 @@ class _Analysis:
             self.report(ED502, cmd.path, line,
                         f"'{shown}' installs {listed} unpinned: every new release reaches CI unreviewed, so a "
                         f"build can break with no change in this repository.",
-                        f"Pin the version (`{example}==<version>`) and let Renovate or Dependabot bump it.")
+                        f"Pin the version (`{example}==<version>`) and let Renovate or Dependabot bump it.",
+                        self._pin_uv_fix(cmd, py, tools))
         self._remember(state, lock_here, pinned_here)
 
     @staticmethod
@@ -773,7 +805,8 @@ class _Analysis:
         if _nonempty(cmd.env, *constraint_variables):
             return
         specs = py.positionals[:1] if py.tool == "uv" else py.positionals
-        self._report_tools(cmd, [s for s in specs if _floats(s, py.tool)], py.tool)
+        floating = [s for s in specs if _floats(s, py.tool)]
+        self._report_tools(cmd, floating, py.tool, edit=self._pin_uv_fix(cmd, py, floating))
 
     def _tool_run(self, cmd: _Cmd, words: list[str], tool: str, state: _JobState) -> None:
         values = _UVX_VALUES if tool != "pipx" else _PIPX_RUN_VALUES
@@ -788,7 +821,8 @@ class _Analysis:
         if spec and _floats(spec, "uv" if tool != "pipx" else "pipx"):
             self._report_tools(cmd, [spec], "uvx" if tool != "pipx" else "pipx run", run=True)
 
-    def _report_tools(self, cmd: _Cmd, specs: list[str], tool: str, run: bool = False) -> None:
+    def _report_tools(self, cmd: _Cmd, specs: list[str], tool: str, run: bool = False,
+                      edit: Fix | None = None) -> None:
         if not specs:
             return
         listed = ", ".join(f"'{s}'" for s in specs)
@@ -804,7 +838,7 @@ class _Analysis:
         self.report(ED502, cmd.path, cmd.command.line,
                     f"'{_shown(cmd.command.argv)}' {verb} {listed}{tail}: every new release reaches CI "
                     f"unreviewed, so a build can break with no change in this repository.",
-                    fixes[tool])
+                    fixes[tool], edit)
 
     def _installer(self, cmd: _Cmd) -> None:
         for word in cmd.command.argv[1:]:
@@ -813,8 +847,25 @@ class _Analysis:
                             f"'{_shown(cmd.command.argv)}' fetches uv's installer for the newest release: every "
                             f"uv release reaches CI unreviewed.",
                             "Use the versioned installer, https://astral.sh/uv/<version>/install.sh, or "
-                            "astral-sh/setup-uv with `version:`.")
+                            "astral-sh/setup-uv with `version:`.",
+                            self._installer_fix(cmd, word))
                 return
+
+    def _installer_fix(self, cmd: _Cmd, url: str) -> Fix | None:
+        """`https://astral.sh/uv/install.sh` -> `https://astral.sh/uv/X.Y.Z/install.sh`."""
+        from envdoctor.rules._fixing import command_word
+
+        known = self._uv_version(cmd.root)
+        words = cmd.command.argv
+        if known is None or url not in words:
+            return None
+        span = command_word(self.project.source_lines(cmd.path), cmd.command, words.index(url))
+        if span is None:
+            return None
+        line, start, _ = span
+        column = start + url.index("/uv/") + len("/uv/")
+        version, source = known
+        return fix(f"Use uv's installer for {version} ({source})", insert(cmd.path, line, column, f"{version}/"))
 
     def _setup_uv(self, workflow: Workflow) -> None:
         for job in workflow.jobs:
@@ -829,7 +880,8 @@ class _Analysis:
                         self.report(ED502, workflow.path, step.with_lines.get("version", step.line),
                                     f"'{step.uses}' with version '{version.strip()}' installs the newest uv "
                                     f"release: every uv release reaches CI unreviewed.",
-                                    "Give an exact version, e.g. `version: \"0.9.5\"` (Renovate can bump it).")
+                                    "Give an exact version, e.g. `version: \"0.9.5\"` (Renovate can bump it).",
+                                    self._setup_uv_fix(workflow, step))
                     continue
                 folder = _join(workflow.root, step.with_.get("working-directory"))
                 if folder is None or self.facts.uv_version_pinned(folder):
@@ -839,7 +891,44 @@ class _Analysis:
                             f"`required-version` in uv.toml or [tool.uv] either): every uv release reaches "
                             f"CI unreviewed.",
                             "Add `with: version: \"<version>\"`, or set `required-version` in [tool.uv], "
-                            "which setup-uv reads.")
+                            "which setup-uv reads.",
+                            self._setup_uv_fix(workflow, step))
+
+    def _setup_uv_fix(self, workflow: Workflow, step) -> Fix | None:  # noqa: ANN001
+        """Give setup-uv the uv version this project uses: replace a floating `version:` value, or add
+        `version:` to the step's `with:` (adding `with:` after `uses:` when there is none). Only for block
+        mappings written one key a line; anything else is left alone."""
+        known = self._uv_version(workflow.root)
+        lines = self.project.source_lines(workflow.path)
+        if known is None or lines is None:
+            return None
+        version, source = known
+        title = f"Pin setup-uv to uv {version} ({source})"
+        value_line = step.with_lines.get("version")
+        if value_line is not None:
+            match = _YAML_VALUE.match(lines[value_line - 1]) if value_line <= len(lines) else None
+            if match is None or match.group("key") != "version":
+                return None
+            return fix(title, replace_range(workflow.path, value_line, match.start("value") + 1, value_line,
+                                            match.end("value") + 1, f'"{version}"'))
+        if step.with_lines:
+            first = min(step.with_lines.values())
+            match = _YAML_VALUE.match(lines[first - 1]) if first <= len(lines) else None
+            if match is None or match.group("key") not in step.with_lines:
+                return None
+            return fix(title, insert(workflow.path, first, 1, f'{match.group("indent")}version: "{version}"\n'))
+        uses = step.uses_line
+        if uses is None or uses > len(lines) or uses >= len(lines) + 1:
+            return None
+        match = _YAML_USES.match(lines[uses - 1])
+        end = min(step.end_line, len(lines))
+        if match is None or any(_YAML_WITH.match(lines[i - 1]) for i in range(step.line, end + 1)):
+            return None
+        pad = " " * len(match.group("lead"))
+        text = f'{pad}with:\n{pad}  version: "{version}"\n'
+        if uses == len(lines):  # the last line, without a line break after it
+            return fix(title, insert(workflow.path, uses, len(lines[-1]) + 1, "\n" + text.rstrip("\n")))
+        return fix(title, insert(workflow.path, uses + 1, 1, text))
 
     # --- tox and nox sessions run by CI ---
 
@@ -970,6 +1059,12 @@ def _floating_version(version: str) -> bool:
 
 
 _PYTHON_RE = re.compile(r"^(python|pypy)(\d+(\.\d+)?)?$|^py$")
+# One `key: value` line of a YAML block mapping (the value plain or quoted, an end-of-line comment allowed).
+_YAML_VALUE = re.compile(r"^(?P<indent>[ \t]*)(?P<key>[A-Za-z0-9_-]+)[ \t]*:[ \t]+"
+                         r"(?P<value>\"[^\"\\]*\"|'[^']*'|[^\s#'\"][^#]*?)[ \t]*(?:#.*)?$")
+_YAML_USES = re.compile(r"^(?P<lead>[ \t]*(?:-[ \t]+)?)uses[ \t]*:[ \t]*[\"']?astral-sh/setup-uv[^\s\"'#]*[\"']?"
+                        r"[ \t]*(?:#.*)?$", re.IGNORECASE)
+_YAML_WITH = re.compile(r"^[ \t]*(?:-[ \t]+)?with[ \t]*:")
 _LAUNCHERS = frozenset({"poetry", "pdm", "hatch", "pipenv"})
 
 
@@ -1117,6 +1212,7 @@ class CiIgnoresLockfile(Rule):
     severity = Severity.ERROR
     target = "repository"
     summary = "A CI workflow installs the project's dependencies without the lock."
+    fix_safety = "safe"  # `uv sync --locked`, `uv run --locked`: CI then fails on a stale lock
     fix_hint = "Install from the lock: `uv sync --locked`, `poetry install`, `pip install -r <lock> --require-hashes`."
 
     def check(self, project: Project, context: Context) -> Iterator[Hit]:
@@ -1129,6 +1225,7 @@ class CiUnpinnedTool(Rule):
     severity = Severity.WARNING
     target = "repository"
     summary = "A CI workflow installs a tool without pinning its version."
+    fix_safety = "unsafe"  # pins uv to the version in use locally: CI may get an older or newer uv
     fix_hint = "Pin the tool's version (`uv==0.9.5`, `ruff@0.14.0`, setup-uv `version:`)."
 
     def check(self, project: Project, context: Context) -> Iterator[Hit]:

@@ -35,6 +35,7 @@ from envdoctor.sources.pythonversions import (
 )
 
 if TYPE_CHECKING:
+    from envdoctor.fixes import Fix
     from envdoctor.project import Project
 
 
@@ -477,6 +478,27 @@ class VirtualenvNotIgnored(Rule):
     severity = Severity.WARNING
     target = "repository"
     summary = "A virtual environment in the working tree is not ignored by git."
+    fix_safety = "safe"  # appends the environment to the root .gitignore (creating it)
+
+    @staticmethod
+    def _fix(project: Project, environment: str) -> Fix | None:
+        """`.venv/` (any folder of that name) or `/path/to/env/` appended to the root .gitignore."""
+        from envdoctor.fixes import fix
+        from envdoctor.rules._fixing import appended_lines
+
+        if re.search(r"[*?\[\]\\\s!#]", environment):
+            return None
+        pattern = ".venv/" if environment.rsplit("/", 1)[-1] == ".venv" else f"/{environment}/"
+        kind = project.path_type(".gitignore")
+        if kind == "file":
+            lines = project.source_lines(".gitignore")
+            if lines is None:
+                return None
+        elif kind is None:
+            lines = None
+        else:
+            return None
+        return fix(f"Add {pattern} to .gitignore", appended_lines(lines, [pattern], ".gitignore"))
 
     def check(self, project: Project, context: Context) -> Iterator[Hit]:
         git = project.git
@@ -496,6 +518,7 @@ class VirtualenvNotIgnored(Rule):
                 line=1,
                 path=environment,
                 fix_hint=f"Add `{environment}/` to .gitignore, or keep environments in `.venv/` and ignore that.",
+                fix=self._fix(project, environment),
             )
 
 
