@@ -44,22 +44,26 @@ def _bytes(repo: Repo, rel: str) -> bytes | None:
 
 
 def assert_fix(tmp_path: Path, files: dict[str, str], code: str, changed: dict[str, str], *, unsafe: bool = False,
-               args: tuple[str, ...] = (), crlf: bool = True, name: str = "repo") -> Repo:
-    """`changed` maps each file the fix edits (or creates) to its exact text after the fix."""
-    repo = _run(tmp_path / name, files, code, changed, unsafe, args)
+               args: tuple[str, ...] = (), crlf: bool = True, name: str = "repo",
+               untracked: dict[str, str] | None = None) -> Repo:
+    """`changed` maps each file the fix edits (or creates) to its exact text after the fix; `untracked`
+    files are written after the commit."""
+    repo = _run(tmp_path / name, files, code, changed, unsafe, args, untracked or {})
     if crlf:  # every file CRLF; a file the fix creates is LF, as envdoctor writes new files
         _run(tmp_path / f"{name}-crlf", {k: _crlf(v) for k, v in files.items()}, code,
-             {k: _crlf(v) if k in files else v for k, v in changed.items()}, unsafe, args)
+             {k: _crlf(v) if k in files else v for k, v in changed.items()}, unsafe, args, untracked or {})
     return repo
 
 
 def _run(root: Path, files: dict[str, str], code: str, changed: dict[str, str], unsafe: bool,
-         args: tuple[str, ...]) -> Repo:
+         args: tuple[str, ...], untracked: dict[str, str]) -> Repo:
     root.mkdir(parents=True)
     repo = Repo(root)
     for rel, text in files.items():
         repo.write(rel, text.encode("utf-8"))
     repo.init_git()
+    for rel, text in untracked.items():
+        repo.write(rel, text)
     before = _codes(repo, args)
     assert before[code], f"{code} not reported: {before}"
     originals = {rel: _bytes(repo, rel) for rel in changed}
@@ -98,7 +102,7 @@ def _run(root: Path, files: dict[str, str], code: str, changed: dict[str, str], 
 
 
 def assert_no_fix(tmp_path: Path, files: dict[str, str], code: str, *, args: tuple[str, ...] = (),
-                  name: str = "nofix") -> Repo:
+                  name: str = "nofix", untracked: dict[str, str] | None = None) -> Repo:
     """The rule reports, but offers no fix (not even an unsafe one): nothing is marked or written."""
     root = tmp_path / name
     root.mkdir(parents=True)
@@ -106,6 +110,8 @@ def assert_no_fix(tmp_path: Path, files: dict[str, str], code: str, *, args: tup
     for rel, text in files.items():
         repo.write(rel, text)
     repo.init_git()
+    for rel, text in (untracked or {}).items():
+        repo.write(rel, text)
     assert code in repo.codes(*args)
     originals = {p: p.read_bytes() for p in root.rglob("*") if p.is_file() and ".git" not in p.parts}
     text = repo.check("--unsafe-fixes", *args).stdout
