@@ -44,6 +44,10 @@ SECURITY_SEVERITY = {
     "ED102": "4.0",  # a tag can be re-pointed by whoever controls the registry; a digest cannot
     "ED106": "5.5",  # the image resolves packages at build time instead of installing the reviewed lock
     "ED107": "5.0",  # a package installed by name: whatever release is newest at build time
+    "ED201": "5.0",  # no lockfile: every install resolves anew, unreviewed releases included
+    "ED202": "5.0",  # a lockfile git does not track: CI and images cannot install what was reviewed
+    "ED206": "5.0",  # the requirements installed from leave versions open, with no lock behind them
+    "ED306": "4.0",  # a conda environment with unpinned packages and no conda lock
     "ED501": "5.5",  # CI installs the dependencies without the lock: what is tested is not what was locked
     "ED502": "4.0",  # CI runs a tool at whatever version is newest
 }
