@@ -27,6 +27,9 @@ def test_page_matches_rule(rule):
     assert page.meta["name"] == rule.name
     assert page.meta["severity"] == rule.severity.label
     assert page.meta.get("fixable") in ("no", "safe", "unsafe")
+    # A rule that offers fixes declares how safe they are (`fix_safety`), and its page says the same.
+    assert page.meta["fixable"] == (getattr(rule, "fix_safety", None) or "no")
+    assert ("**Fix**" in page.sections["Use instead"]) == (page.meta["fixable"] != "no")
     assert list(page.sections) == list(SECTIONS), "sections in the catalog order"
     assert page.text.splitlines()[page.text.splitlines().index("---", 1) + 1] == f"# {rule.code} {rule.name}"
     assert page.summary
