@@ -254,7 +254,8 @@ def test_requirements_file_found_through_git(repo):
     repo.write("requirements/dev.txt", "pytest>=8\n")
     repo.write("pyproject.toml", PYPROJECT)
     repo.write(GH, steps("pip install -r requirements/dev.txt"))
-    assert repo.codes("--select", "ED501") == []  # not a requirements file name, and no git: not read
+    # Files in a requirements/ folder are requirements files (envdoctor.files.path_kind): read without git too.
+    assert [(f["path"], f["line"]) for f in repo.findings("--select", "ED501")] == [(GH, 6)]
     repo.init_git()
     findings = repo.findings("--select", "ED501")
     assert [(f["path"], f["line"]) for f in findings] == [(GH, 6)]

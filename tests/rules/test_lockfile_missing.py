@@ -102,3 +102,23 @@ def test_workspace_members_use_the_root_lock(repo):
     install(repo, "uv-workspace")
     assert missing(repo) == []
     assert repo.findings("--select", "ED201", str(repo.root / "packages" / "a")) == []
+
+
+def test_a_path_dependency_is_locked_by_the_lock_that_records_it(repo):
+    install(repo, "uv-project", skip=("pylock.toml", "requirements.lock.txt"))
+    repo.write("libs/helper/pyproject.toml", '[project]\nname = "helper"\nversion = "1.0"\ndependencies = ["idna>=3"]\n')
+    assert missing(repo) == []
+    repo.write("pyproject.toml", (repo.root / "pyproject.toml").read_text().replace("helper = {", "other = {"))
+    repo.write("uv.lock", (repo.root / "uv.lock").read_text().replace('editable = "libs/helper"', 'editable = "libs/other"'))
+    assert [p for p, _, _, _ in missing(repo)] == ["libs/helper/pyproject.toml"]  # no longer recorded
+
+
+def test_poetry_and_pdm_path_dependencies(repo):
+    repo.write("app/pyproject.toml", '[tool.poetry.dependencies]\npython = "^3.11"\nlib = {path = "../lib", develop = true}\n')
+    repo.write("app/poetry.lock", '[[package]]\nname = "lib"\nversion = "1"\ngroups = ["main"]\ndevelop = true\n\n'
+                                  '[package.source]\ntype = "directory"\nurl = "../lib"\n')
+    repo.write("lib/pyproject.toml", '[project]\nname = "lib"\nversion = "1"\ndependencies = ["six"]\n')
+    repo.write("svc/pyproject.toml", '[project]\nname = "svc"\nversion = "1"\ndependencies = ["tool @ file:///${PROJECT_ROOT}/../tool"]\n')
+    repo.write("svc/pdm.lock", '[metadata]\n[[package]]\nname = "tool"\nversion = "1"\npath = "../tool"\n')
+    repo.write("tool/pyproject.toml", '[project]\nname = "tool"\nversion = "1"\ndependencies = ["idna"]\n')
+    assert missing(repo) == []

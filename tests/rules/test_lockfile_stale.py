@@ -405,3 +405,13 @@ def test_broken_and_odd_locks_never_crash(repo):
     result = repo.check("--select", "ALL")
     assert result.exit_code in (0, 1), result.output
     assert "internal error" not in result.output
+
+
+def test_uv_path_dependency_is_compared_with_its_record(repo):
+    install(repo, "uv-project", skip=EXPORTS)
+    assert stale(repo) == []
+    edit(repo, "libs/helper/pyproject.toml", "dependencies = []", 'dependencies = ["idna>=3"]')
+    ((path, line, message),) = stale(repo)
+    assert (path, line) == ("libs/helper/pyproject.toml", 4)
+    assert message == ("uv.lock is stale for project 'helper' (libs/helper): 'idna>=3' in [project] dependencies "
+                       "was added.")

@@ -370,3 +370,62 @@ def test_poetry_lock_before_groups_uses_categories():
             '[[package]]\nname = "six"\nversion = "1.16.0"\n\n[metadata]\nlock-version = "1.1"\n')
     pytest_, six = parse_lockfile(text, "poetry.lock").packages
     assert pytest_.groups == ("dev",) and six.groups == ()
+
+
+# --- odd but parsable input never crashes a reader, the project model or the rules ------------------------
+
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+_KEYS = ["version", "revision", "requires-python", "package", "packages", "metadata", "manifest", "name", "source",
+         "dependencies", "requires-dist", "requires-dev", "provides-extras", "editable", "virtual", "marker",
+         "specifier", "extras", "groups", "markers", "content-hash", "content_hash", "lock-version", "lock_version",
+         "created-by", "members", "constraints", "category", "dev"]
+_SCALARS = st.one_of(st.integers(-3, 3), st.booleans(), st.sampled_from(["", ".", "x", "1.0", ">=1", "six",
+                                                                          "python_version < '3.9'", "sha256:00"]))
+_VALUES = st.recursive(_SCALARS, lambda inner: st.one_of(
+    st.lists(inner, max_size=3), st.dictionaries(st.sampled_from(_KEYS), inner, max_size=4)), max_leaves=12)
+
+
+def _toml(value) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, str):
+        return json.dumps(value)
+    if isinstance(value, list):
+        return "[" + ", ".join(_toml(v) for v in value) + "]"
+    return "{" + ", ".join(f'"{k}" = {_toml(v)}' for k, v in value.items()) + "}"
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.dictionaries(st.sampled_from(_KEYS), _VALUES, max_size=6))
+def test_readers_take_any_structure(data):
+    text = "".join(f'"{key}" = {_toml(value)}\n' for key, value in data.items())
+    for name in ("uv.lock", "poetry.lock", "pdm.lock", "pylock.toml"):
+        lock = parse_lockfile(text, name)
+        assert all(isinstance(p.name, str) for p in lock.packages)
+        lock.locked()
+    parse_lockfile(json.dumps(data), "Pipfile.lock")
+    parse_pipfile(text, "Pipfile").categories
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow,
+                                                                 HealthCheck.function_scoped_fixture])
+@given(pyproject=st.dictionaries(st.sampled_from(["project", "tool", "dependency-groups", "build-system"]),
+                                 st.dictionaries(st.sampled_from(_KEYS + ["uv", "poetry", "pdm", "optional-dependencies",
+                                                                           "dynamic", "workspace", "sources"]),
+                                                 _VALUES, max_size=4), max_size=3),
+       lock=st.dictionaries(st.sampled_from(_KEYS), _VALUES, max_size=5))
+def test_rules_take_any_structure(tmp_path_factory, pyproject, lock):
+    from conftest import Repo
+
+    root = tmp_path_factory.mktemp("odd")
+    repo = Repo(root)
+    repo.write("pyproject.toml", "".join(f'"{k}" = {_toml(v)}\n' for k, v in pyproject.items()))
+    text = "".join(f'"{key}" = {_toml(value)}\n' for key, value in lock.items())
+    for name in ("uv.lock", "poetry.lock", "pdm.lock", "pylock.toml"):
+        repo.write(name, text)
+    result = repo.check("--select", "ED2", "--format", "json")
+    assert result.exit_code in (0, 1), result.output

@@ -193,11 +193,14 @@ def _staleness(context: Context, item: PythonProject) -> Iterator[tuple[LockRef,
             if lock.shared:
                 if item.workspace_root in projects:
                     continue  # the workspace root compares its members
-                results = uv_staleness(project, view, PythonProject(item.workspace_root or "."), [item], False)
+                owner = item.workspace_root or item.locked_by or "."
+                results = uv_staleness(project, view, PythonProject(owner), [item], False)
             else:
                 members = [projects[m] for m in item.members if m in projects]
                 complete = project.scan_paths == [project.root]
                 results = uv_staleness(project, view, item, members, complete)
+        elif lock.shared:
+            continue  # a path dependency in a Poetry or PDM lock: the lock's own project is judged
         elif lock.kind == "poetry":
             results = [s for s in [poetry_staleness(item, view)] if s]
         elif lock.kind == "pdm":
@@ -340,7 +343,9 @@ class CompetingLockfiles(Rule):
     summary = "One project has lockfiles of two tools, so nobody knows which one CI builds from."
 
     def check(self, item: PythonProject, context: Context) -> Iterator[Hit]:
-        locks = sorted(item.locks, key=lambda lock: (_KIND_ORDER.index(lock.kind) if lock.kind in _KIND_ORDER
+        # A path dependency's own lock beside the lock of the project that uses it is not a competitor.
+        candidates = [lock for lock in item.locks if not (lock.shared and item.locked_by is not None)]
+        locks = sorted(candidates, key=lambda lock: (_KIND_ORDER.index(lock.kind) if lock.kind in _KIND_ORDER
                                                      else len(_KIND_ORDER), lock.path))
         if len(locks) < 2:
             return

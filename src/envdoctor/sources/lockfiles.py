@@ -65,6 +65,7 @@ class LockedPackage:
     source: str | None = None  # registry, editable, virtual, directory, path, git, url, conda, pip, ...
     platform: str | None = None  # conda-lock: the platform of this entry
     dependencies: tuple[str, ...] = ()  # normalised names it requires, where the lock records them
+    location: str | None = None  # a local folder source, as recorded (relative to the lock's folder)
 
 
 @dataclass
@@ -238,9 +239,11 @@ def parse_uv_lock(text: str, rel: str) -> UvLock:
         line = _line(lines, index)
         dependencies = tuple(n for n in (_name(_dict(d).get("name")) for d in _list(entry.get("dependencies")))
                              if n)
+        location = source.get(source_kind) if source_kind in ("editable", "virtual", "directory", "path") else None
         lock.packages.append(LockedPackage(
             name=name, version=_str(entry.get("version")), marker=None, groups=(), line=line,
             source=source_kind, dependencies=dependencies,
+            location=location if isinstance(location, str) else None,
         ))
         if source_kind in ("editable", "virtual", "directory") and isinstance(source.get(source_kind), str):
             metadata = entry.get("metadata")
@@ -328,6 +331,7 @@ def parse_poetry_lock(text: str, rel: str) -> PoetryLock:
         lock.packages.append(LockedPackage(
             name=_name(entry.get("name")) or "", version=_str(entry.get("version")), marker=marker,
             groups=groups, line=_line(lines, index), source=_str(source.get("type")) or "registry",
+            location=_str(source.get("url")) if source.get("type") == "directory" else None,
             dependencies=tuple(canonicalize_name(d) for d in _dict(entry.get("dependencies")) if isinstance(d, str)),
         ))
     return lock
@@ -377,6 +381,7 @@ def parse_pdm_lock(text: str, rel: str) -> PdmLock:
                 break
         lock.packages.append(LockedPackage(
             name=_name(entry.get("name")) or "", version=_str(entry.get("version")),
+            location=_str(entry.get("path")),
             marker=_str(entry.get("marker")), groups=tuple(g for g in _list(entry.get("groups")) if isinstance(g, str)),
             line=_line(lines, index), source=source, dependencies=tuple(dependencies),
         ))

@@ -100,6 +100,7 @@ class PythonProject:
     requirements: list[str] = field(default_factory=list)  # requirements*.txt / constraints*.txt
     locks: list[LockRef] = field(default_factory=list)
     workspace_root: str | None = None  # uv workspace members: the root's folder
+    locked_by: str | None = None  # a local path dependency of another project: the folder whose lock records it
     members: list[str] = field(default_factory=list)  # uv workspace roots: the members' folders
     declared: list[Declared] = field(default_factory=list)
     dynamic: bool = False  # [project] dependencies are dynamic: not statically known
@@ -185,6 +186,8 @@ def _build(project: Project) -> list[PythonProject]:
     _workspaces(project, projects)
     for item in projects.values():
         _locks(project, item, lock_paths.get(item.directory, []), projects)
+    _path_dependencies(projects)
+    for item in projects.values():
         _tools(item, projects)
     return [projects[k] for k in sorted(projects, key=lambda d: (d != ".", d))]
 
@@ -446,6 +449,40 @@ def _locks(project: Project, item: PythonProject, own: list[str], projects: dict
         elif root is None and is_file(project, root_lock):  # above the scanned sub-tree
             item.locks.append(LockRef(root_lock, "uv", project.parsed("lockfile", root_lock, parse_lockfile),
                                       shared=True))
+
+
+def _path_dependencies(projects: dict[str, PythonProject]) -> None:
+    """A project that another project's lock records as a local folder source (a path dependency: uv's
+    `editable`/`directory` sources, Poetry's `directory`, PDM's `path`) is locked by that lock."""
+    for owner in list(projects.values()):
+        for lock in owner.own_locks():
+            if lock.kind not in ("uv", "poetry", "pdm") or lock.view is None:
+                continue
+            for package in lock.view.packages:
+                location = package.location
+                if not location or "://" in location or location.endswith((".whl", ".zip", ".tar.gz")):
+                    continue
+                target = _normalize(_join(owner.directory, location))
+                item = projects.get(target) if target else None
+                if item is None or item is owner or item.workspace_root is not None or item.own_locks():
+                    continue
+                if item.locked_by is None:
+                    item.locked_by = owner.directory
+                    item.locks.append(LockRef(lock.path, lock.kind, lock.view, shared=True))
+
+
+def _normalize(rel: str) -> str | None:
+    parts: list[str] = []
+    for part in rel.replace("\\", "/").split("/"):
+        if part in ("", "."):
+            continue
+        if part == "..":
+            if not parts:
+                return None  # outside the root
+            parts.pop()
+            continue
+        parts.append(part)
+    return "/".join(parts) or "."
 
 
 def _tools(item: PythonProject, projects: dict[str, PythonProject]) -> None:
