@@ -93,3 +93,26 @@ def test_odd_dockerfiles_do_not_crash(repo):
     repo.write("Dockerfile", "FROM scratch\nRUN pip install -r\nRUN pip install -r ''\nCOPY\nWORKDIR\nRUN [\"pip\", \"install\", "
                              "\"-r\", \"requirements.txt\"]\n")
     assert [(p, line) for p, line, _ in unpinned(repo)] == [("requirements.txt", 1)]
+
+
+@pytest.mark.parametrize(("rel", "text", "line", "why"), [
+    (".github/workflows/ci.yml", "on: push\njobs:\n  test:\n    runs-on: ubuntu-latest\n    steps:\n"
+     "      - run: pip install -r tools/requirements-ci.txt\n", 6, "installed by CI, .github/workflows/ci.yml:6"),
+    ("README.md", "# app\n\n```console\n$ python -m pip install -r tools/requirements-ci.txt\n```\n", 4,
+     "documented in README.md:4"),
+    ("tools/Makefile", "install:\n\tpip install -r requirements-ci.txt\n", 2, "installed by tools/Makefile:2"),
+])
+def test_ci_scripts_and_docs_install_sources(repo, rel, text, line, why):
+    repo.write("tools/requirements-ci.txt", "pytest\n")
+    repo.write(rel, text)
+    ((path, found_line, message),) = unpinned(repo)
+    assert (path, found_line) == ("tools/requirements-ci.txt", 1)
+    assert f"({why})" in message
+
+
+def test_scripts_that_do_not_install_it(repo):
+    repo.write("tools/requirements-ci.txt", "pytest\n")
+    repo.write(".github/workflows/ci.yml", "on: push\njobs:\n  t:\n    runs-on: ubuntu-latest\n    steps:\n"
+                                           "      - run: cat tools/requirements-ci.txt && pip install -r $REQS\n")
+    repo.write("README.md", "Install with `pip install -r tools/requirements-ci.txt`.\n")  # prose, not a shell block
+    assert unpinned(repo) == []

@@ -454,6 +454,49 @@ def _dockerfile_sources(context: Context, known: set[str]) -> Iterator[tuple[str
                                 yield found, _Source(f"installed by {rel}:{command.line}", constraints)
 
 
+_SCRIPT_WHY = {"workflow": "installed by CI, {where}", "markdown": "documented in {where}", "tox.ini": "installed by {where}",
+               "noxfile.py": "installed by {where}"}
+
+
+def _script_sources(context: Context, known: set[str]) -> Iterator[tuple[str, _Source]]:
+    """`pip install -r` in CI workflows, tox/nox, shell scripts, Makefiles, justfiles and the README/docs."""
+    from envdoctor.sources.shell import unwrap
+
+    try:
+        items = list(context.project.items("script"))
+    except KeyError:  # no script reader in this build
+        return
+    for item in items:
+        script = item.view
+        rel = item.path or ""
+        folder = rel.rpartition("/")[0] or "."
+        # CI jobs start at the repository root; a README's or a script's commands are run from its folder.
+        bases = (".", folder) if script.kind == "workflow" else (folder, ".")
+        for script_command in script.commands:
+            command = script_command.command
+            args = _install_args(unwrap(command).argv)
+            if args is None:
+                continue
+            where = f"{rel}:{command.line}"
+            why = _SCRIPT_WHY.get(script.kind, "installed by {where}").format(where=where)
+            constraints = tuple(c for value in _option_values(args, "-c", "--constraint")
+                                if (c := _relative_source(value, bases, known)) is not None)
+            for value in _option_values(args, "-r", "--requirement"):
+                found = _relative_source(value, bases, known)
+                if found is not None:
+                    yield found, _Source(why, constraints)
+
+
+def _relative_source(value: str, bases: tuple[str, ...], known: set[str]) -> str | None:
+    if not value or "$" in value or value.startswith("/") or "{" in value:
+        return None
+    for base in bases:
+        path = posixpath.normpath(posixpath.join(base, value)) if base != "." else posixpath.normpath(value)
+        if path in known:
+            return path
+    return None
+
+
 def _resolve(value: str, workdir: str, copies: list[tuple[str, list[str], str]], mounts: list[tuple[str, str]],
              folder: str, known: set[str]) -> str | None:
     """The repository file a `-r` path in a RUN names: through the COPYs and bind mounts of the stage,
@@ -509,6 +552,8 @@ class UnpinnedRequirements(Rule):
         projects = _projects_by_dir(context)
         sources: dict[str, list[_Source]] = {}
         for rel, source in _dockerfile_sources(context, known):
+            sources.setdefault(rel, []).append(source)
+        for rel, source in _script_sources(context, known):
             sources.setdefault(rel, []).append(source)
         for folder, item in projects.items():
             conventional = f"{folder}/requirements.txt" if folder != "." else "requirements.txt"
