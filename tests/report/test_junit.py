@@ -72,6 +72,13 @@ def test_hostile_text_stays_well_formed_xml_and_inert(repo):
     assert "\x1b" not in failure.text and "\ufffe" not in failure.text
 
 
+def test_paths_stay_below_the_root():
+    text = rendered(made(finding(path="../outside/Dockerfile"), finding(path="./a//Dockerfile", line=2)), "junit")
+    root = ET.fromstring(text.split("\n", 1)[1])
+    assert [s.get("name") for s in root] == [".", "a/Dockerfile"]
+    assert [c.get("file") for c in root.iter("testcase")] == [".", "a/Dockerfile"]
+
+
 def test_output_is_deterministic(repo):
     repo.write("Dockerfile", "FROM python:latest\nFROM python:3.12\n")
     repo.write("pyproject.toml", "[project\n")

@@ -16,6 +16,7 @@ from typing import TextIO
 from envdoctor.findings import Finding
 from envdoctor.report import Report
 from envdoctor.report.escape import safe
+from envdoctor.report.location import clean_path
 from envdoctor.report.text import summary_lines
 
 # Characters XML 1.0 cannot carry at all; `safe` has already made every control character visible.
@@ -26,8 +27,12 @@ def _text(value: str) -> str:
     return _NOT_XML_RE.sub("\ufffd", safe(value))
 
 
+def _path(finding: Finding) -> str:
+    return _text(clean_path(finding.path) or ".")
+
+
 def _case(finding: Finding, failing: bool) -> ET.Element:
-    path = _text(finding.path)
+    path = _path(finding)
     case = ET.Element("testcase", {
         "name": f"{finding.code} {finding.name} at {path}:{finding.line}:{finding.column}",
         "classname": f"envdoctor.{finding.code}",
@@ -52,13 +57,14 @@ def junit_tree(report: Report) -> ET.Element:
     skipped: dict[str, int] = {}
     for finding in report.findings:
         failing = finding.severity >= report.fail_on
-        suites.setdefault(finding.path, []).append(_case(finding, failing))
+        path = _path(finding)
+        suites.setdefault(path, []).append(_case(finding, failing))
         counter = failures if failing else skipped
-        counter[finding.path] = counter.get(finding.path, 0) + 1
+        counter[path] = counter.get(path, 0) + 1
     root = ET.Element("testsuites", {"name": "envdoctor"})
     for path in sorted(suites):
         suite = ET.SubElement(root, "testsuite", {
-            "name": _text(path), "tests": str(len(suites[path])), "failures": str(failures.get(path, 0)),
+            "name": path, "tests": str(len(suites[path])), "failures": str(failures.get(path, 0)),
             "errors": "0", "skipped": str(skipped.get(path, 0)),
         })
         suite.extend(suites[path])
