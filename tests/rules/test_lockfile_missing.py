@@ -122,3 +122,16 @@ def test_poetry_and_pdm_path_dependencies(repo):
     repo.write("svc/pdm.lock", '[metadata]\n[[package]]\nname = "tool"\nversion = "1"\npath = "../tool"\n')
     repo.write("tool/pyproject.toml", '[project]\nname = "tool"\nversion = "1"\ndependencies = ["idna"]\n')
     assert missing(repo) == []
+
+
+def test_fixture_projects_of_a_test_suite_are_not_judged(repo):
+    repo.write("pyproject.toml", '[project]\nname = "root"\nversion = "1"\n')
+    repo.write("tests/fixtures/no-lock/pyproject.toml", PYPROJECT)  # test data: a project without a lock
+    repo.write("tests/data/stale/pyproject.toml", PYPROJECT)
+    repo.write("tests/data/stale/uv.lock", "version = 9\n")
+    repo.write("tests/data/stale/poetry.lock", "[metadata]\n")
+    repo.write("testing/requirements.txt", "flask\n")
+    repo.write("testing/pyproject.toml", PYPROJECT)
+    assert repo.codes("--select", "ED2") == []
+    repo.write("packages/tests-helpers/pyproject.toml", PYPROJECT)  # not a test folder, only a name
+    assert repo.codes("--select", "ED2") == ["ED201"]

@@ -116,3 +116,11 @@ def test_scripts_that_do_not_install_it(repo):
                                            "      - run: cat tools/requirements-ci.txt && pip install -r $REQS\n")
     repo.write("README.md", "Install with `pip install -r tools/requirements-ci.txt`.\n")  # prose, not a shell block
     assert unpinned(repo) == []
+
+
+def test_test_requirements_installed_by_ci_are_still_install_sources(repo):
+    repo.write("tests/requirements.txt", "pytest\n")
+    repo.write("tests/pyproject.toml", '[project]\nname = "fixture"\nversion = "1"\n')  # conventional: not here
+    assert unpinned(repo) == []
+    repo.write(".gitlab-ci.yml", "test:\n  script:\n    - pip install -r tests/requirements.txt\n")
+    assert [(p, line) for p, line, _ in unpinned(repo)] == [("tests/requirements.txt", 1)]

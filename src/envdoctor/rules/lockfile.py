@@ -13,7 +13,14 @@ from typing import Iterator
 from envdoctor.findings import Hit, Severity
 from envdoctor.registry import Context, Rule
 from envdoctor.sources.lockfiles import Lockfile, PipfileLock, RequirementsLock, read_requirements_lock
-from envdoctor.sources.projects import EXPECTED_LOCK, LockRef, PythonProject, owner_folder, python_projects
+from envdoctor.sources.projects import (
+    EXPECTED_LOCK,
+    LockRef,
+    PythonProject,
+    in_test_folder,
+    owner_folder,
+    python_projects,
+)
 from envdoctor.sources.staleness import (
     Staleness,
     compiled_staleness,
@@ -71,6 +78,8 @@ class MissingLockfile(Rule):
     summary = "A project declares dependencies and no lockfile of its tool exists."
 
     def check(self, item: PythonProject, context: Context) -> Iterator[Hit]:
+        if item.is_fixture:
+            return  # a test suite's fixture project
         if item.locks:
             return
         projects = _projects_by_dir(context)
@@ -136,6 +145,8 @@ class LockfileNotCommitted(Rule):
     summary = "A lockfile exists but git does not track it (untracked or ignored)."
 
     def check(self, item: PythonProject, context: Context) -> Iterator[Hit]:
+        if item.is_fixture:
+            return  # a test suite's fixture project
         git = context.project.git
         if not git.available:
             return
@@ -226,6 +237,8 @@ class LockfileStale(Rule):
     summary = "A lockfile no longer matches the dependencies its project declares."
 
     def check(self, item: PythonProject, context: Context) -> Iterator[Hit]:
+        if item.is_fixture:
+            return  # a test suite's fixture project
         projects = _projects_by_dir(context)
         for lock, staleness in _staleness(context, item):
             what = describe(staleness) if staleness.changes else staleness.reason
@@ -267,6 +280,8 @@ class LockfileUncommittedChanges(Rule):
     summary = "A lockfile, or its manifest while the other is staged, has changes not committed."
 
     def check(self, item: PythonProject, context: Context) -> Iterator[Hit]:
+        if item.is_fixture:
+            return  # a test suite's fixture project
         git = context.project.git
         if not git.available:
             return
@@ -343,6 +358,8 @@ class CompetingLockfiles(Rule):
     summary = "One project has lockfiles of two tools, so nobody knows which one CI builds from."
 
     def check(self, item: PythonProject, context: Context) -> Iterator[Hit]:
+        if item.is_fixture:
+            return  # a test suite's fixture project
         # A path dependency's own lock beside the lock of the project that uses it is not a competitor.
         candidates = [lock for lock in item.locks if not (lock.shared and item.locked_by is not None)]
         locks = sorted(candidates, key=lambda lock: (_KIND_ORDER.index(lock.kind) if lock.kind in _KIND_ORDER
@@ -557,7 +574,7 @@ class UnpinnedRequirements(Rule):
             sources.setdefault(rel, []).append(source)
         for folder, item in projects.items():
             conventional = f"{folder}/requirements.txt" if folder != "." else "requirements.txt"
-            if conventional in known and (item.pyproject is not None or folder == "."):
+            if conventional in known and (item.pyproject is not None or folder == ".") and not item.is_fixture:
                 sources.setdefault(conventional, []).append(_Source(f"the requirements.txt of project {item.label}"))
         # `-r` includes of an install source are installed too.
         queue = list(sources)
@@ -627,7 +644,7 @@ class UnknownLockfileVersion(Rule):
     summary = "A lockfile's format version is newer than envdoctor knows; it was read as far as possible."
 
     def check(self, lock: Lockfile, context: Context) -> Iterator[Hit]:
-        if not lock.unknown_version:
+        if not lock.unknown_version or in_test_folder(lock.path.rpartition("/")[0]):
             return
         keys = _VERSION_KEYS.get(lock.kind)
         line = lock.line_of(*keys) if keys else 1

@@ -52,6 +52,16 @@ _EXPORT_TOOL = {"uv export": "uv", "pdm export": "pdm"}
 _DEPENDENCY_KEYS = ("dependencies", "optional-dependencies")
 
 
+# Folders whose projects are test data (fixture projects of a test suite), not projects of the repository.
+TEST_FOLDERS = frozenset({"tests", "test", "testing", "fixtures", "testdata", "test_data", "test-data",
+                          "__fixtures__"})
+
+
+def in_test_folder(rel: str) -> bool:
+    """Whether a path lies inside a test or fixture folder (`tests/fixtures/app/uv.lock`)."""
+    return any(part.lower() in TEST_FOLDERS for part in rel.split("/"))
+
+
 @dataclass(frozen=True)
 class Declared:
     """One declared requirement. `group` says where: "dependencies", "extra:<x>", "group:<g>" (PEP 735 and
@@ -109,6 +119,11 @@ class PythonProject:
     def label(self) -> str:
         where = "the repository root" if self.directory == "." else self.directory
         return f"'{self.name}' ({where})" if self.name else f"at {where}"
+
+    @property
+    def is_fixture(self) -> bool:
+        """The project lies in a test or fixture folder: test data, not judged by the lockfile rules."""
+        return self.directory != "." and in_test_folder(self.directory)
 
     @property
     def pyproject_path(self) -> str | None:
