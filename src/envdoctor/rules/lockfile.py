@@ -171,8 +171,9 @@ class LockfileNotCommitted(Rule):
                     f"{name} of project {item.label} is ignored by git: CI and everyone else never get it, so "
                     f"each install resolves afresh.",
                     path=lock.path,
-                    fix_hint=f"Remove the ignore rule and commit it (`git add -f {lock.path}`), or commit a "
-                             f"hash-pinned export of it.",
+                    fix_hint=f"Remove the ignore rule and commit it (`git add -f {lock.path}`)" + (
+                        ", or commit a hash-pinned export of it (`uv export --format requirements-txt -o "
+                        "requirements.lock.txt`)." if lock.kind == "uv" else "."),
                 )
             else:
                 yield Hit(
