@@ -252,6 +252,14 @@ def test_diff_writes_nothing_and_exits_1_only_when_there_is_a_fix(repo):
     assert (quiet.exit_code, quiet.stdout, quiet.stderr) == (0, "", "No fixes available.\n")
 
 
+def test_diff_wins_over_fix(repo):
+    _mixed(repo)
+    before = (repo.root / "Dockerfile").read_bytes()
+    result = repo.check("--fix", "--diff", "--select", "ED104")
+    assert result.exit_code == 1 and result.stdout.startswith("--- a/Dockerfile")
+    assert (repo.root / "Dockerfile").read_bytes() == before
+
+
 def test_diff_bytes_of_a_crlf_file(tmp_path):
     root = tmp_path / "repo"
     root.mkdir()

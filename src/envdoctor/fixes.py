@@ -225,8 +225,11 @@ def _target(root: Path, rel: str) -> Path:
             raise FixError(f"{rel}: a symbolic link is on the way; envdoctor does not write through links")
         if current == path and not stat.S_ISREG(info.st_mode):
             raise FixError(f"{rel}: not a regular file")
-    resolved_parent = path.parent.resolve()
-    if resolved_parent != root and root not in resolved_parent.parents:
+    try:
+        resolved_parent = path.parent.resolve(strict=True)
+    except (OSError, RuntimeError) as exc:
+        raise FixError(f"{rel}: its folder cannot be resolved ({exc})") from None
+    if resolved_parent != root.resolve() and root.resolve() not in resolved_parent.parents:
         raise FixError(f"{rel}: outside the project root")
     return path
 
