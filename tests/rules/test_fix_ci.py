@@ -69,6 +69,12 @@ def test_ed502_versioned_installer(tmp_path):
     assert_fix(tmp_path, {**PROJECT, **IGNORED, GH: before}, "ED502", {GH: after}, unsafe=True, untracked=VENV)
 
 
+def test_ed502_quoted_installer_url(tmp_path):
+    before = HEAD + "      - run: curl -LsSf 'https://astral.sh/uv/install.sh' | sh\n"
+    after = HEAD + "      - run: curl -LsSf 'https://astral.sh/uv/0.6.2/install.sh' | sh\n"
+    assert_fix(tmp_path, {**PROJECT, **IGNORED, GH: before}, "ED502", {GH: after}, unsafe=True, untracked=VENV)
+
+
 def test_ed502_setup_uv_gets_a_with_block(tmp_path):
     before = HEAD + "      - uses: astral-sh/setup-uv@v5  # installs uv\n      - run: uv sync --locked\n"
     after = (HEAD + "      - uses: astral-sh/setup-uv@v5  # installs uv\n        with:\n"

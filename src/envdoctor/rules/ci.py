@@ -857,13 +857,15 @@ class _Analysis:
 
         known = self._uv_version(cmd.root)
         words = cmd.command.argv
-        if known is None or url not in words:
+        if known is None or url not in words or len(cmd.command.raw_words) != len(words):
             return None
-        span = command_word(self.project.source_lines(cmd.path), cmd.command, words.index(url))
-        if span is None:
+        index = words.index(url)
+        raw = cmd.command.raw_words[index]  # as written: maybe quoted
+        span = command_word(self.project.source_lines(cmd.path), cmd.command, index)
+        if span is None or raw.count("/uv/install.") != 1:
             return None
         line, start, _ = span
-        column = start + url.index("/uv/") + len("/uv/")
+        column = start + raw.index("/uv/install.") + len("/uv/")
         version, source = known
         return fix(f"Use uv's installer for {version} ({source})", insert(cmd.path, line, column, f"{version}/"))
 
