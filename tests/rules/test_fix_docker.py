@@ -276,3 +276,48 @@ def test_ed102_no_fix_without_a_map_entry_or_for_a_build_argument(tmp_path):
     assert_no_fix(tmp_path, {"Dockerfile": "FROM python:3.12-slim\n"}, "ED102", args=args, name="a")
     assert_no_fix(tmp_path, {"Dockerfile": "ARG V=3.11\nFROM python:${V}-slim\n"}, "ED102", args=args, name="b")
     assert_no_fix(tmp_path, {"Dockerfile": "FROM python:3.11-slim\n"}, "ED102", name="no-map")
+
+
+# --- odd shapes: every fix that applies converges, never crashes, never adds a finding -------------------
+
+def test_odd_dockerfiles_fix_cleanly(tmp_path):
+    import random
+    from collections import Counter
+
+    from conftest import Repo
+
+    pieces = [
+        "RUN pip install flask==3.0.3\n", "RUN \\\n  pip \\\n  install \\\n  flask==3.0.3\n",
+        "RUN\tpip install\tflask==3.0.3\n", "run pip install flask==3.0.3 # trailing\n",
+        "RUN pip install flask==3.0.3 && \\\n# comment\n\n    pip install gunicorn==22.0.0\n",
+        'RUN bash -c "pip install flask==3.0.3"\n', "RUN <<EOF\npip install flask==3.0.3\nEOF\n",
+        "RUN uv pip install --system flask==3.0.3\n", "COPY . .\n", "WORKDIR /app\n",
+        "RUN pip install -e .\n", "RUN pip install --editable=. \\\n  --no-deps\n", "ONBUILD RUN pip install x==1\n",
+        "RUN python3 -m pip install -r requirements.txt\n", f"RUN {UV_CACHE} uv sync\n",
+    ]
+    rng = random.Random(8)
+    fixed = 0
+    for case in range(12):
+        body = "".join(rng.choice(pieces) for _ in range(rng.randint(2, 6)))
+        text = BASE + body
+        if case % 3 == 0:
+            text = text.replace("\n", "\r\n")
+        root = tmp_path / f"case{case}"
+        repo = Repo(root)
+        repo.write("Dockerfile", text.encode())
+        repo.write("requirements.txt", "flask==3.0.3\n")
+        repo.write("pyproject.toml", PYPROJECT)
+        repo.write("uv.lock", UV_LOCK)
+        repo.write(".dockerignore", ".venv\n")
+        repo.init_git()
+        before = Counter(repo.codes())
+        first = repo.check("--fix", "--unsafe-fixes")
+        assert first.exit_code in (0, 1), (body, first.output)
+        fixed += "Fixed " in first.stdout
+        after_text = (root / "Dockerfile").read_bytes()
+        assert not Counter(repo.codes()) - before, body
+        second = repo.check("--fix", "--unsafe-fixes")
+        assert "Fixed " not in second.stdout and (root / "Dockerfile").read_bytes() == after_text, body
+        if case % 3 == 0:  # a CRLF file stays CRLF
+            assert b"\n" not in after_text.replace(b"\r\n", b"")
+    assert fixed >= 8  # the shapes are fixable, mostly: the test exercises the fixes
