@@ -68,7 +68,7 @@ def _finding(rule: Rule, hit: Hit, default_path: str | None) -> Finding:
     if hit.fix is not None:
         from envdoctor.fixes import with_safety
 
-        fix = with_safety(hit.fix, getattr(rule, "fix_safety", None))
+        fix = with_safety(hit.fix, getattr(rule, "fix_safety", None))  # (a plugin may not subclass Rule)
     return Finding(
         code=rule.code, name=rule.name, severity=rule.severity, message=hit.message,
         path=hit.path or default_path or ".", line=max(hit.line, 1), column=max(hit.column, 1),

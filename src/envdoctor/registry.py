@@ -56,6 +56,9 @@ class Rule:
     target: ClassVar[str]
     summary: ClassVar[str] = ""  # one line, shown by `envdoctor rules`
     fix_hint: ClassVar[str | None] = None  # default hint for this rule's findings
+    # How safe the fixes its hits carry are (`check --fix`): "safe", or "unsafe" (only with
+    # --unsafe-fixes). None: the rule offers no fix, and a fix it carries anyway counts as unsafe.
+    fix_safety: ClassVar[str | None] = None
     default_enabled: ClassVar[bool] = True
     # Markdown page for rules outside the built-in catalog (plugins); built-ins use rules/<code>-<name>.md.
     documentation: ClassVar[str | None] = None
