@@ -103,3 +103,15 @@ def test_broken_plugin_is_one_line_exit_2(repo, tmp_path):
     assert proc.returncode == 2
     assert "cannot load rule pack 'broken'" in proc.stderr
     assert "Traceback" not in proc.stderr
+
+
+@pytest.mark.parametrize("group", ["envdoctor.rules", "console_scripts", "pytest11"])
+def test_entry_point_scan_agrees_with_importlib_metadata(group, plugin_path):
+    from importlib.metadata import entry_points
+
+    from envdoctor.registry import _entry_points
+
+    expected = sorted((ep.name, ep.value) for ep in entry_points(group=group))
+    assert sorted(_entry_points(group)) == expected
+    if group == "envdoctor.rules":
+        assert ("acme", "acme_envdoctor_rules") in expected

@@ -297,6 +297,8 @@ def _looks_like_environment(path: str) -> bool:
 
 
 def _dockerfiles(project: Project) -> Iterator[Item]:
+    if not project.files("dockerfile"):
+        return  # no such file: not even the parser is imported
     from envdoctor.sources.dockerfile import parse_dockerfile
 
     for rel in project.files("dockerfile"):
@@ -308,6 +310,8 @@ def _dockerfiles(project: Project) -> Iterator[Item]:
 
 
 def _pyprojects(project: Project) -> Iterator[Item]:
+    if not project.files("pyproject"):
+        return  # no such file: not even the parser is imported
     from envdoctor.sources.pyproject import parse_pyproject
 
     for rel in project.files("pyproject"):
@@ -317,6 +321,8 @@ def _pyprojects(project: Project) -> Iterator[Item]:
 
 
 def _requirements(project: Project) -> Iterator[Item]:
+    if not project.files("requirements"):
+        return  # no such file: not even the parser is imported
     from envdoctor.sources.requirements import parse_requirements
 
     for rel in project.files("requirements"):
@@ -326,6 +332,8 @@ def _requirements(project: Project) -> Iterator[Item]:
 
 
 def _conda(project: Project) -> Iterator[Item]:
+    if not project.files("conda"):
+        return  # no such file: not even the parser is imported
     from envdoctor.sources.conda import parse_conda_environment
 
     for rel in project.files("conda"):
@@ -352,6 +360,8 @@ def _scripts(project: Project) -> Iterator[Item]:
 
 
 def _workflows(project: Project) -> Iterator[Item]:
+    if not project.files("workflow"):
+        return  # no such file: not even the parser is imported
     from envdoctor.sources.workflows import parse_workflow
 
     for rel in project.files("workflow"):
@@ -363,6 +373,8 @@ def _workflows(project: Project) -> Iterator[Item]:
 
 
 def _lockfiles(project: Project) -> Iterator[Item]:
+    if not project.files("lockfile"):
+        return  # no such file: not even the parser is imported
     from envdoctor.sources.lockfiles import lockfile_kind, parse_lockfile
 
     for rel in project.files("lockfile"):

@@ -9,8 +9,9 @@ group `envdoctor.rules` (envdoctor registers its own modules there in pyproject.
 from __future__ import annotations
 
 import importlib
-import inspect
+import os
 import re
+import sys
 from dataclasses import dataclass
 from types import ModuleType
 from typing import TYPE_CHECKING, Any, ClassVar, Iterable, Iterator
@@ -73,11 +74,11 @@ class RegistryError(Exception):
 
 def _rules_in(obj: Any) -> Iterator[type[Rule]]:
     """Rule classes provided by an entry point's object: a Rule class, a module, or an iterable of classes."""
-    if inspect.isclass(obj) and issubclass(obj, Rule):
+    if isinstance(obj, type) and issubclass(obj, Rule):
         yield obj
     elif isinstance(obj, ModuleType):
         for value in vars(obj).values():
-            if inspect.isclass(value) and issubclass(value, Rule) and value.__module__ == obj.__name__:
+            if isinstance(value, type) and issubclass(value, Rule) and value.__module__ == obj.__name__:
                 if getattr(value, "code", None):
                     yield value
     elif isinstance(obj, Iterable):
@@ -132,6 +133,52 @@ class Registry:
         return []
 
 
+def _entry_points(group: str) -> Iterator[tuple[str, str]]:
+    """(name, value) of every entry point in `group`, from the distributions on sys.path.
+
+    What importlib.metadata.entry_points(group=...) answers for installed distributions (`*.dist-info`
+    and `*.egg-info` folders, the first distribution of a name on sys.path winning), without importing
+    importlib.metadata, which alone costs a short run a fifth of its time.
+    """
+    seen: set[str] = set()
+    for entry in sys.path:
+        try:
+            names = sorted(os.listdir(entry or "."))
+        except OSError:
+            continue
+        for name in names:
+            stem, dot, suffix = name.rpartition(".")
+            if not dot or suffix not in ("dist-info", "egg-info"):
+                continue
+            distribution = re.sub(r"[-_.]+", "-", stem.split("-")[0]).lower()
+            if distribution in seen:
+                continue
+            seen.add(distribution)
+            try:
+                with open(os.path.join(entry or ".", name, "entry_points.txt"), encoding="utf-8") as handle:
+                    text = handle.read()
+            except OSError:
+                continue
+            current = None
+            for line in text.splitlines():
+                line = line.strip()
+                if line.startswith("[") and line.endswith("]"):
+                    current = line[1:-1].strip()
+                elif current == group and "=" in line and not line.startswith(("#", ";")):
+                    key, _, value = line.partition("=")
+                    yield key.strip(), value.strip()
+
+
+def _load_entry_point(value: str) -> Any:
+    """`module` or `module:attr.attr` (extras in brackets ignored), as importlib.metadata loads it."""
+    target = value.split("[", 1)[0].strip()
+    module_name, _, attrs = target.partition(":")
+    provided: Any = importlib.import_module(module_name.strip())
+    for attr in filter(None, attrs.strip().split(".")):
+        provided = getattr(provided, attr)
+    return provided
+
+
 def load_rules(*, plugins: bool = True) -> Registry:
     """Every rule pack registered under the `envdoctor.rules` entry-point group, envdoctor's own included.
 
@@ -141,13 +188,11 @@ def load_rules(*, plugins: bool = True) -> Registry:
     registry = Registry()
     loaded: set[str] = set()
     if plugins:
-        from importlib.metadata import entry_points
-
-        for entry_point in entry_points(group=ENTRY_POINT_GROUP):
+        for name, value in _entry_points(ENTRY_POINT_GROUP):
             try:
-                provided = entry_point.load()
+                provided = _load_entry_point(value)
             except Exception as exc:  # a broken plugin must not look like an envdoctor crash
-                raise RegistryError(f"cannot load rule pack '{entry_point.name}': {exc}") from exc
+                raise RegistryError(f"cannot load rule pack '{name}': {exc}") from exc
             if isinstance(provided, ModuleType):
                 loaded.add(provided.__name__)
             for cls in _rules_in(provided):

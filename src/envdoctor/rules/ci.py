@@ -952,6 +952,8 @@ class _Analysis:
                 _merge(self.nox_runs, rel, names)
 
     def _sessions(self) -> None:
+        if not self.tox_runs and not self.nox_runs:
+            return  # nothing runs tox or nox: spare the import of the workflow reader
         from envdoctor.sources.workflows import parse_noxfile, parse_tox_sessions
 
         for rel, names in sorted(self.tox_runs.items(), key=lambda kv: kv[0]):

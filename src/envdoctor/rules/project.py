@@ -17,7 +17,6 @@ from packaging.utils import canonicalize_name
 
 from envdoctor.findings import Hit, Severity
 from envdoctor.registry import Context, Rule
-from envdoctor.sources.conda import CondaEnvironment
 from envdoctor.sources.pyproject import PyProject
 from envdoctor.sources.pythonversions import (
     PythonVersion,
@@ -36,6 +35,7 @@ from envdoctor.sources.pythonversions import (
 
 if TYPE_CHECKING:
     from envdoctor.fixes import Fix
+    from envdoctor.sources.conda import CondaEnvironment
     from envdoctor.project import Project
 
 

@@ -308,6 +308,8 @@ def script_items(project):  # -> Iterator[Item]
         item = _markdown_item(project, rel)
         if item is not None:
             yield item
+    if not any(project.files(kind) for kind in ("workflow", "tox.ini", "noxfile.py")):
+        return  # the workflow reader (and YAML) is imported only for repositories that have such files
     from envdoctor.sources.workflows import parse_noxfile, parse_tox_sessions, parse_workflow
 
     for rel in project.files("workflow"):
