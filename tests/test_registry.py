@@ -115,3 +115,34 @@ def test_entry_point_scan_agrees_with_importlib_metadata(group, plugin_path):
     assert sorted(_entry_points(group)) == expected
     if group == "envdoctor.rules":
         assert ("acme", "acme_envdoctor_rules") in expected
+
+
+def test_builtin_specs_match_the_rule_classes():
+    from envdoctor.rules.builtin import RULES, discover
+
+    assert RULES == discover(), "run `.venv/bin/python tools/builtin_rules.py` to regenerate rules/builtin.py"
+
+
+def test_builtin_rule_modules_are_imported_only_when_their_rules_run(repo):
+    import subprocess
+    import sys
+
+    repo.write("Dockerfile", "FROM python:latest\n")
+    # A fresh interpreter: which rule modules does a scan of a lone Dockerfile import?
+    code = ("import sys; from envdoctor.cli import main; sys.argv = ['envdoctor', 'check', '-q', sys.argv[1]]\n"
+            "try:\n    main()\nexcept SystemExit:\n    pass\n"
+            "print(sorted(m for m in sys.modules if m.startswith('envdoctor.rules.')))")
+    out = subprocess.run([sys.executable, "-c", code, str(repo.root)], capture_output=True, text=True, check=True)
+    loaded = eval(out.stdout.strip().splitlines()[-1])
+    assert "envdoctor.rules.docker" in loaded
+    assert "envdoctor.rules.environment" not in loaded  # no environment, no script, no interpreter asked for
+
+
+def test_a_spec_that_disagrees_with_its_class_is_an_error():
+    from envdoctor.registry import LazyRule, RegistryError, RuleSpec
+
+    rule = LazyRule(RuleSpec("ED101", "base-image-latest", Severity.WARNING, "dockerfile", True,
+                             "envdoctor.rules.docker:BaseImageLatest"))
+    assert rule.name == "base-image-latest"  # known without importing
+    with pytest.raises(RegistryError, match="does not match its registered spec"):
+        rule.load()

@@ -3,7 +3,9 @@
 A rule is a small class: it declares its code, name, default severity and the target it inspects, and
 its `check` yields `Hit`s. It never prints, exits, or decides whether it is selected or suppressed: the
 engine does that. Built-in rules and third-party rule packs load the same way: through the entry-point
-group `envdoctor.rules` (envdoctor registers its own modules there in pyproject.toml).
+group `envdoctor.rules`. envdoctor registers its own rules there as `RuleSpec`s (rules/builtin.py): a
+rule's identity without its module, which is imported only when the rule first runs, so that a run pays
+only for the rule families its repository needs. A pack may register modules, classes or specs.
 """
 
 from __future__ import annotations
@@ -23,14 +25,7 @@ if TYPE_CHECKING:
     from envdoctor.project import Project
 
 ENTRY_POINT_GROUP = "envdoctor.rules"
-BUILTIN_MODULES = (
-    "envdoctor.rules.meta",
-    "envdoctor.rules.docker",
-    "envdoctor.rules.lockfile",
-    "envdoctor.rules.project",
-    "envdoctor.rules.environment",
-    "envdoctor.rules.ci",
-)
+BUILTIN_ENTRY_POINT = "envdoctor.rules.builtin:RULES"  # as registered in pyproject.toml
 CODE_RE = re.compile(r"^[A-Z]{1,4}[0-9]{3}$")
 NAME_RE = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$")
 
@@ -72,15 +67,59 @@ class RegistryError(Exception):
     """A rule pack is broken (bad code, clashing code or name): an internal error, exit code 2."""
 
 
-def _rules_in(obj: Any) -> Iterator[type[Rule]]:
-    """Rule classes provided by an entry point's object: a Rule class, a module, or an iterable of classes."""
+@dataclass(frozen=True)
+class RuleSpec:
+    """A rule known before its module is imported: its identity, and where its class is ("module:Class")."""
+
+    code: str
+    name: str
+    severity: Severity
+    target: str
+    default_enabled: bool
+    path: str
+
+
+class LazyRule:
+    """Stands for a rule given by a RuleSpec: selection and lookups use the spec; the first use of
+    anything else (`check`, `fix_hint`, `summary`, ...) imports the rule's module."""
+
+    def __init__(self, spec: RuleSpec) -> None:
+        self.code, self.name, self.severity = spec.code, spec.name, spec.severity
+        self.target, self.default_enabled = spec.target, spec.default_enabled
+        self._spec = spec
+        self._rule: Rule | None = None
+
+    def load(self) -> Rule:
+        if self._rule is None:
+            module, _, attr = self._spec.path.partition(":")
+            rule = getattr(importlib.import_module(module), attr)()
+            found = (rule.code, rule.name, rule.severity, rule.target, rule.default_enabled)
+            if found != (self.code, self.name, self.severity, self.target, self.default_enabled):
+                raise RegistryError(f"rule {self.code}: {self._spec.path} does not match its registered spec")
+            self._rule = rule
+        return self._rule
+
+    def check(self, item: Any, context: Context) -> Iterable[Hit]:
+        return self.load().check(item, context)
+
+    def __getattr__(self, attr: str) -> Any:  # only for attributes the spec does not carry
+        if attr.startswith("__") or attr in ("_rule", "_spec"):
+            raise AttributeError(attr)
+        return getattr(self.load(), attr)
+
+
+def _rules_in(obj: Any) -> Iterator[Rule | LazyRule]:
+    """The rules an entry point provides: a Rule class, a RuleSpec, a module (its Rule classes), or an
+    iterable of any of these."""
     if isinstance(obj, type) and issubclass(obj, Rule):
-        yield obj
+        yield obj()
+    elif isinstance(obj, RuleSpec):
+        yield LazyRule(obj)
     elif isinstance(obj, ModuleType):
         for value in vars(obj).values():
             if isinstance(value, type) and issubclass(value, Rule) and value.__module__ == obj.__name__:
                 if getattr(value, "code", None):
-                    yield value
+                    yield value()
     elif isinstance(obj, Iterable):
         for item in obj:
             yield from _rules_in(item)
@@ -91,13 +130,13 @@ def _rules_in(obj: Any) -> Iterator[type[Rule]]:
 class Registry:
     """Every known rule, by code and by name."""
 
-    def __init__(self, rules: Iterable[Rule] = ()) -> None:
+    def __init__(self, rules: Iterable[Rule | LazyRule] = ()) -> None:
         self.by_code: dict[str, Rule] = {}
         self.by_name: dict[str, Rule] = {}
         for rule in rules:
             self.add(rule)
 
-    def add(self, rule: Rule) -> None:
+    def add(self, rule: Rule | LazyRule) -> None:
         for attr in ("code", "name", "severity", "target"):
             if not hasattr(rule, attr):
                 raise RegistryError(f"rule {type(rule).__name__} has no '{attr}'")
@@ -182,23 +221,21 @@ def _load_entry_point(value: str) -> Any:
 def load_rules(*, plugins: bool = True) -> Registry:
     """Every rule pack registered under the `envdoctor.rules` entry-point group, envdoctor's own included.
 
-    Run from a source tree that is not installed, envdoctor's own entry points are missing: then the
-    built-in modules are loaded directly, so the result is the same. `plugins=False` loads only those.
+    Run from a source tree that is not installed, envdoctor's own entry point is missing: then the
+    built-in rules are loaded directly, so the result is the same. `plugins=False` loads only those.
     """
     registry = Registry()
-    loaded: set[str] = set()
+    builtin_loaded = False
     if plugins:
         for name, value in _entry_points(ENTRY_POINT_GROUP):
             try:
                 provided = _load_entry_point(value)
             except Exception as exc:  # a broken plugin must not look like an envdoctor crash
                 raise RegistryError(f"cannot load rule pack '{name}': {exc}") from exc
-            if isinstance(provided, ModuleType):
-                loaded.add(provided.__name__)
-            for cls in _rules_in(provided):
-                registry.add(cls())
-    for module_name in BUILTIN_MODULES:
-        if module_name not in loaded:
-            for cls in _rules_in(importlib.import_module(module_name)):
-                registry.add(cls())
+            builtin_loaded |= value.replace(" ", "") == BUILTIN_ENTRY_POINT
+            for rule in _rules_in(provided):
+                registry.add(rule)
+    if not builtin_loaded:
+        for rule in _rules_in(_load_entry_point(BUILTIN_ENTRY_POINT)):
+            registry.add(rule)
     return registry
