@@ -62,3 +62,21 @@ def test_blob_id_matches_git(repo):
     repo.write("f", "hello\n")
     repo.init_git()
     assert GitFacts.read(repo.root).index["f"] == blob_id(b"hello\n")
+
+
+def test_ignored_answers_like_git_check_ignore(repo):
+    repo.write(".gitignore", "*.log\n!keep.log\n.venv/\n")
+    for rel in ("a.log", "keep.log", "tracked.log", "t.txt", ".venv/pyvenv.cfg"):
+        repo.write(rel, "")
+    repo.init_git(commit=False)
+    repo.git("add", ".gitignore", "t.txt")
+    repo.git("add", "-f", "tracked.log")
+    repo.git("commit", "-q", "-m", "x")
+    facts = GitFacts.read(repo.root)
+    asked = ["a.log", "keep.log", "tracked.log", "t.txt", ".venv/pyvenv.cfg", ".venv", "missing/b.log", "x"]
+    assert facts.ignored(asked) == {"a.log", ".venv", ".venv/pyvenv.cfg", "missing/b.log"}
+    assert facts.ignored(["a.log"]) == {"a.log"}  # from the cache
+    facts.close()
+    facts._ignore_cache.clear()
+    facts.__dict__["_checker"] = None  # no long-lived process: the batch call answers the same
+    assert facts.ignored(asked) == {"a.log", ".venv", ".venv/pyvenv.cfg", "missing/b.log"}

@@ -82,10 +82,28 @@ def scan(root: Path, config: Config, registry: Registry, paths: list[Path] | Non
     overrides = _severity_overrides(registry, config)
     file_ignores = _per_file_ignores(registry, config)
     project = Project(root, config, paths)
-    context = Context(project=project, config=config)
+    try:
+        raw, errors = _run(rules, project, Context(project=project, config=config), debug)
+        selected = {r.code for r in rules}
+        if UnparsableFile.code in selected:
+            # Every file of a kind envdoctor parses is parsed once, so that a broken one is reported even
+            # when no selected rule happened to need it. (Parses are cached: the rules' reads cost nothing.)
+            for target in TARGETS:
+                if target != "repository":
+                    for _ in project.items(target):
+                        pass
+        findings = _apply(raw + project.problems, project, registry, selected, overrides, file_ignores)
+    finally:
+        project.close()
+    findings.sort(key=Finding.sort_key)
+    return ScanResult(findings, rules, len(project.suppressions), project.notes, errors,
+                      source_lines=project.source_lines)
+
+
+def _run(rules: list[Rule], project: Project, context: Context, debug: bool) -> tuple[list[Finding], list[str]]:
+    """Each rule over each item of its target; a rule that raises loses its hits for that item only."""
     raw: list[Finding] = []
     errors: list[str] = []
-
     targets: dict[str, list[Rule]] = {}
     for rule in rules:
         if rule.target != ENGINE:
@@ -99,7 +117,7 @@ def scan(root: Path, config: Config, registry: Registry, paths: list[Path] | Non
         for item in items:
             for rule in target_rules:
                 try:
-                    hits = list(rule.check(item.view, context))  # all or nothing: a crash drops partial hits
+                    hits = list(rule.check(item.view, context))  # all or nothing
                 except Exception as exc:  # a rule bug must not end the scan or print a traceback
                     where = item.path or "the repository"
                     errors.append(f"internal error in rule {rule.code} on {where}: {type(exc).__name__}: {exc}")
@@ -107,19 +125,7 @@ def scan(root: Path, config: Config, registry: Registry, paths: list[Path] | Non
                         errors.append(traceback.format_exc())
                     continue
                 raw.extend(_finding(rule, hit, item.path) for hit in hits)
-
-    selected = {r.code for r in rules}
-    if UnparsableFile.code in selected:
-        # Every file of a kind envdoctor parses is parsed once, so that a broken one is reported even
-        # when no selected rule happened to need it. (Parses are cached: the rules' reads cost nothing.)
-        for target in TARGETS:
-            if target != "repository":
-                for _ in project.items(target):
-                    pass
-    findings = _apply(raw + project.problems, project, registry, selected, overrides, file_ignores)
-    findings.sort(key=Finding.sort_key)
-    return ScanResult(findings, rules, len(project.suppressions), project.notes, errors,
-                      source_lines=project.source_lines)
+    return raw, errors
 
 
 def _apply(raw: list[Finding], project: Project, registry: Registry, selected: set[str],

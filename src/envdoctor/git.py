@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import select
 import shutil
 import subprocess
 from dataclasses import dataclass, field
@@ -75,6 +76,7 @@ class GitFacts:
     available: bool = False
     reason: str | None = None
     index: dict[str, str] = field(default_factory=dict)  # tracked path (relative to root) -> blob id
+    _ignore_cache: dict[str, bool] = field(default_factory=dict, repr=False)
 
     @classmethod
     def read(cls, root: Path) -> GitFacts:
@@ -106,14 +108,40 @@ class GitFacts:
         return [p for p in self.index if p.startswith(prefix)]
 
     def ignored(self, paths: list[str]) -> set[str]:
-        """Which of these (untracked) paths git ignores (.gitignore, .git/info/exclude, core.excludesFile)."""
+        """Which of these paths git ignores (.gitignore, .git/info/exclude, core.excludesFile); a tracked
+        file is never ignored. Answers are cached; one `git check-ignore --stdin` process serves the scan."""
         if not self.available or not paths:
             return set()
-        try:
+        unknown = [p for p in dict.fromkeys(paths) if p not in self._ignore_cache]
+        if unknown:
+            self._ignore_cache.update(self._check_ignore(unknown))
+        return {p for p in paths if self._ignore_cache.get(p)}
+
+    def _check_ignore(self, paths: list[str]) -> dict[str, bool]:
+        checker = self._checker
+        if checker is not None:
+            try:
+                return {path: checker.ask(path) for path in paths}
+            except GitError:
+                self._checker = None  # a checker that failed once is not asked again
+        try:  # without the long-lived process: one call for the batch
             out = run_git(self.root, "check-ignore", "-z", "--stdin", stdin="\0".join(paths).encode() + b"\0")
         except GitError:
-            return set()
-        return {p.decode("utf-8", "surrogateescape") for p in out.split(b"\0") if p}
+            return {path: False for path in paths}
+        listed = {p.decode("utf-8", "surrogateescape") for p in out.split(b"\0") if p}
+        return {path: path in listed for path in paths}
+
+    @cached_property
+    def _checker(self) -> _IgnoreChecker | None:
+        try:
+            return _IgnoreChecker(self.root)
+        except GitError:
+            return None
+
+    def close(self) -> None:
+        checker = self.__dict__.pop("_checker", None)
+        if checker is not None:
+            checker.close()
 
     @cached_property
     def staged(self) -> set[str]:
@@ -147,3 +175,59 @@ class GitFacts:
         if blob_id(data) == blob:
             return False
         return not (b"\r\n" in data and blob_id(data.replace(b"\r\n", b"\n")) == blob)
+
+
+class _IgnoreChecker:
+    """A long-lived `git check-ignore --stdin -z -v -n`: one question, one answer, no process per path.
+
+    With -v and -n git answers every path with four NUL-terminated fields (source, line, pattern, path),
+    all but the path empty when nothing matched; a pattern starting with "!" re-includes the path.
+    """
+
+    def __init__(self, root: Path) -> None:
+        git = shutil.which("git")
+        if git is None:
+            raise GitError("git is not installed")
+        env = _environment()
+        env["GIT_FLUSH"] = "1"  # answer each path at once, although stdout is a pipe
+        try:
+            self.process = subprocess.Popen(
+                [git, *SAFE_OPTIONS, "-C", str(root), "check-ignore", "--stdin", "-z", "-v", "-n"],
+                stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env)
+        except OSError as exc:
+            raise GitError(f"git failed: {exc}") from None
+        self.buffer = bytearray()
+
+    def ask(self, path: str) -> bool:
+        if "\0" in path or "\n" in path:
+            raise GitError("path cannot be asked about")
+        try:
+            self.process.stdin.write(path.encode("utf-8", "surrogateescape") + b"\0")
+            self.process.stdin.flush()
+            source, _line, pattern, _path = (self._field() for _ in range(4))
+        except (OSError, ValueError) as exc:
+            self.close()
+            raise GitError(f"git check-ignore failed: {exc}") from None
+        return bool(source) and not pattern.startswith(b"!")
+
+    def _field(self) -> bytes:
+        while b"\0" not in self.buffer:
+            ready, _, _ = select.select([self.process.stdout], [], [], TIMEOUT_SECONDS)
+            chunk = os.read(self.process.stdout.fileno(), 65536) if ready else b""
+            if not chunk:
+                raise ValueError("no answer")
+            self.buffer += chunk
+        field_, _, rest = bytes(self.buffer).partition(b"\0")
+        self.buffer = bytearray(rest)
+        return field_
+
+    def close(self) -> None:
+        for stream in (self.process.stdin, self.process.stdout):
+            try:
+                stream.close()
+            except OSError:
+                pass
+        try:
+            self.process.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            self.process.kill()

@@ -173,6 +173,12 @@ class Project:
             self.notes.append(f"git facts unavailable ({facts.reason}): rules that need git were silent")
         return facts
 
+    def close(self) -> None:
+        """End what the scan started (git's long-lived check-ignore process)."""
+        git = self.__dict__.get("git")
+        if git is not None:
+            git.close()
+
     def files(self, kind: str) -> list[str]:
         """Relative paths of the discovered files of a kind, sorted."""
         return self._walk[0].get(kind, [])

@@ -210,46 +210,103 @@ def _uv_requirement(entry: Any) -> UvRequirement | None:
     )
 
 
-def _without_artifacts(text: str) -> str | None:
-    """uv.lock minus its `sdist = {...}` and `wheels = [...]` entries, blanked line for line.
+# Lines of a third-party `[[package]]` entry as uv writes them; a block of only such lines is read
+# without the (pure-Python, slow) TOML parser. Anything else sends the block to the TOML parser.
+_UV_KEY_RE = re.compile(r'^(name|version) = "([^"\\]*)"$')
+_UV_SOURCE_RE = re.compile(r'^source = \{ (registry|git|url) = "([^"\\]*)" \}$')
+_UV_DEPENDENCY_RE = re.compile(r'^    \{ name = "([^"\\]*)" \},$')
+_UV_INLINE_TABLE_RE = re.compile(r'^    (\{.*\}),$')
+_UV_MARKER_RE = re.compile(r'^    "([^"\\]*)",$')
+_UV_ARTEFACT_RE = re.compile(r'^(sdist = \{.*\}|    \{ url = .*\},|    \{ path = .*\},)$')
 
-    Those artefact tables (URLs, hashes, sizes) are most of a uv.lock and no rule reads them; TOML parsing
-    is pure Python, so skipping them makes a 300-package lock parse several times faster. uv writes each
-    on lines of its own (`wheels = [` ... a `]` line); anything else returns None and the whole text is
-    parsed as it is. Line numbers are kept, since removed lines become empty ones.
-    """
-    lines = text.split("\n")
-    out: list[str] = []
-    in_wheels = False
-    for line in lines:
-        if in_wheels:
-            out.append("")
-            if line.rstrip() == "]":
-                in_wheels = False
-            continue
-        if line.startswith("sdist = {"):
-            if not line.rstrip().endswith("}"):
+
+def _uv_simple_package(lines: list[str]) -> dict[str, Any] | None:
+    """The `[[package]]` entry of a registry, git or URL package read line by line, or None when any
+    line is not of the shapes uv writes (then the TOML parser reads the block)."""
+    entry: dict[str, Any] = {}
+    in_list: str | None = None  # the multi-line array being read
+    for line in lines[1:]:
+        if in_list is not None:
+            if line == "]":
+                in_list = None
+                continue
+            if in_list == "dependencies":
+                dependency = _uv_dependency(line)
+                if dependency is None:
+                    return None
+                entry["dependencies"].append(dependency)
+            elif in_list == "resolution-markers" and (marker := _UV_MARKER_RE.match(line)):
+                entry["resolution-markers"].append(marker.group(1))
+            elif not (in_list == "wheels" and _UV_ARTEFACT_RE.match(line)):
                 return None
-            out.append("")
-        elif line.startswith("wheels = ["):
-            out.append("")
-            in_wheels = not line.rstrip().endswith("]")
+            continue
+        if not line:
+            continue
+        key = _UV_KEY_RE.match(line)
+        if key:
+            entry[key.group(1)] = key.group(2)
+        elif (source := _UV_SOURCE_RE.match(line)):
+            entry["source"] = {source.group(1): source.group(2)}
+        elif line in ("dependencies = [", "resolution-markers = [", "wheels = ["):
+            in_list = line.split(" ", 1)[0]
+            if in_list != "wheels":
+                entry[in_list] = []
+        elif line.startswith("sdist = {") and _UV_ARTEFACT_RE.match(line):
+            continue
         else:
-            out.append(line)
-    return None if in_wheels else "\n".join(out)
+            return None
+    return entry if in_list is None and "name" in entry and "source" in entry else None
+
+
+def _uv_dependency(line: str) -> dict[str, Any] | None:
+    """One `{ name = ... }` line of a dependencies array: the common bare form by hand, others (markers,
+    extras, versions) through the TOML parser, one line at a time."""
+    match = _UV_DEPENDENCY_RE.match(line)
+    if match:
+        return {"name": match.group(1)}
+    table = _UV_INLINE_TABLE_RE.match(line)
+    if table is None:
+        return None
+    try:
+        value = parse_toml("v = " + table.group(1)).data.get("v")
+    except SourceError:
+        return None
+    return value if isinstance(value, dict) else None
+
+
+def _read_uv_lock(text: str) -> TomlDocument:
+    """uv.lock as parse_toml would return it, but faster: the header and every block uv did not write
+    in its usual shape (local projects with their metadata, optional or dev dependencies) go through the
+    TOML parser; third-party packages, most of a lock, are read line by line (see _uv_simple_package).
+    Line numbers are those of the whole file. A block the TOML parser rejects is an error (ED001) at its
+    real line, since each block is parsed with blank lines standing in for the lines before it."""
+    lines = split_lines(text)
+    starts = [i for i, line in enumerate(lines) if line == "[[package]]"]
+    if not starts:
+        return parse_toml(text)
+    header = parse_toml("\n".join(lines[: starts[0]]))
+    data = header.data
+    if "package" in data:  # a `package` key outside the blocks: leave such a file to the TOML parser
+        return parse_toml(text)
+    packages: list[Any] = []
+    for number, start in enumerate(starts):
+        end = starts[number + 1] if number + 1 < len(starts) else len(lines)
+        block = lines[start:end]
+        entry = _uv_simple_package(block)
+        if entry is None:
+            # Blank lines before the block keep the TOML parser's line numbers those of the file.
+            parsed = parse_toml("\n" * start + "\n".join(block)).data
+            tables = parsed.get("package")
+            if not isinstance(tables, list) or len(tables) != 1 or set(parsed) != {"package"}:
+                return parse_toml(text)  # tables other than [[package]] and its subtables: read it whole
+            entry = tables[0]
+        packages.append(entry)
+    data["package"] = packages
+    return TomlDocument(data, lines)
 
 
 def parse_uv_lock(text: str, rel: str) -> UvLock:
-    stripped = _without_artifacts(text)
-    doc = None
-    if stripped is not None:
-        try:
-            doc = parse_toml(stripped)
-            doc.lines = split_lines(text)
-        except SourceError:
-            doc = None  # parse the original, so that the error (ED001) names the real position
-    if doc is None:
-        doc = parse_toml(text)
+    doc = _read_uv_lock(text)
     data = doc.data
     lock = UvLock(rel, "uv", doc=doc, generator="uv")
     version, revision = data.get("version"), data.get("revision", 0)
