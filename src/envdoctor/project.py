@@ -8,13 +8,14 @@ is then absent from every answer. No rule opens a file itself.
 
 from __future__ import annotations
 
+import importlib
 import os
 import re
 import stat
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path, PurePosixPath
-from typing import Any, Callable, Iterator
+from typing import Any, Callable, Iterable, Iterator
 
 from envdoctor.config import Config
 from envdoctor.files import FILE_ONLY_NAMES, SourceError, path_kind, read_text, split_lines
@@ -302,6 +303,28 @@ def _looks_like_environment(path: str) -> bool:
         return False
 
 
+def _parsed_files(kind: str, parser: str, spans: Callable[[Any], Iterable[tuple[int, int]]] | None = None
+                  ) -> Callable[[Project], Iterator[Item]]:
+    """The target of one file kind: each file parsed once by `parser` ("module:function(text, rel)"),
+    which is imported only when the repository holds such a file. `spans`, when given, widens a
+    suppression above a multi-line construct (a workflow step) to every line of it."""
+
+    def items(project: Project) -> Iterator[Item]:
+        paths = project.files(kind)
+        if not paths:
+            return
+        module, _, function = parser.partition(":")
+        parse = getattr(importlib.import_module(module), function)
+        for rel in paths:
+            view = project.parsed(kind, rel, parse)
+            if view is not None:
+                if spans is not None:
+                    project.suppressions[rel].extend_over(spans(view))
+                yield Item(rel, view)
+
+    return items
+
+
 def _dockerfiles(project: Project) -> Iterator[Item]:
     if not project.files("dockerfile"):
         return  # no such file: not even the parser is imported
@@ -312,39 +335,6 @@ def _dockerfiles(project: Project) -> Iterator[Item]:
         if view is not None:
             # A suppression above a multi-line instruction covers every line of it.
             project.suppressions[rel].extend_over((i.start_line, i.end_line) for i in view.instructions)
-            yield Item(rel, view)
-
-
-def _pyprojects(project: Project) -> Iterator[Item]:
-    if not project.files("pyproject"):
-        return  # no such file: not even the parser is imported
-    from envdoctor.sources.pyproject import parse_pyproject
-
-    for rel in project.files("pyproject"):
-        view = project.parsed("pyproject", rel, parse_pyproject)
-        if view is not None:
-            yield Item(rel, view)
-
-
-def _requirements(project: Project) -> Iterator[Item]:
-    if not project.files("requirements"):
-        return  # no such file: not even the parser is imported
-    from envdoctor.sources.requirements import parse_requirements
-
-    for rel in project.files("requirements"):
-        view = project.parsed("requirements", rel, parse_requirements)
-        if view is not None:
-            yield Item(rel, view)
-
-
-def _conda(project: Project) -> Iterator[Item]:
-    if not project.files("conda"):
-        return  # no such file: not even the parser is imported
-    from envdoctor.sources.conda import parse_conda_environment
-
-    for rel in project.files("conda"):
-        view = project.parsed("conda", rel, parse_conda_environment)
-        if view is not None:
             yield Item(rel, view)
 
 
@@ -363,19 +353,6 @@ def _scripts(project: Project) -> Iterator[Item]:
     from envdoctor.sources.scripts import script_items
 
     yield from script_items(project)
-
-
-def _workflows(project: Project) -> Iterator[Item]:
-    if not project.files("workflow"):
-        return  # no such file: not even the parser is imported
-    from envdoctor.sources.workflows import parse_workflow
-
-    for rel in project.files("workflow"):
-        view = project.parsed("workflow", rel, parse_workflow)
-        if view is not None:
-            # A suppression above a step, or above its `run:` key, covers every line of it.
-            project.suppressions[rel].extend_over(view.spans())
-            yield Item(rel, view)
 
 
 def _lockfiles(project: Project) -> Iterator[Item]:
@@ -404,13 +381,14 @@ def _repository(project: Project) -> Iterator[Item]:
 # Target name -> the items of that target. Rules name their target; plugins may use any of these.
 TARGETS: dict[str, Callable[[Project], Iterator[Item]]] = {
     "dockerfile": _dockerfiles,
-    "pyproject": _pyprojects,
-    "requirements": _requirements,
-    "conda": _conda,
+    "pyproject": _parsed_files("pyproject", "envdoctor.sources.pyproject:parse_pyproject"),
+    "requirements": _parsed_files("requirements", "envdoctor.sources.requirements:parse_requirements"),
+    "conda": _parsed_files("conda", "envdoctor.sources.conda:parse_conda_environment"),
     "environment": _environments,  # environments in the tree (and the doctor's active one): sources/venv.py
     "interpreter": _interpreter,  # the probed interpreter, only when asked for: envdoctor/doctor.py
     "script": _scripts,  # shell commands of scripts, Makefiles, docs, CI workflows: sources/scripts.py
-    "workflow": _workflows,
+    # A suppression above a step, or above its `run:` key, covers every line of it.
+    "workflow": _parsed_files("workflow", "envdoctor.sources.workflows:parse_workflow", lambda view: view.spans()),
     "lockfile": _lockfiles,  # uv.lock, poetry.lock, pdm.lock, pylock*.toml, Pipfile.lock, conda-lock: sources/lockfiles.py
     "python-project": _python_projects,  # each project, its tool, locks and declarations: sources/projects.py
     "repository": _repository,

@@ -561,11 +561,7 @@ class Pipfile:
         return out
 
     def line_of(self, *keys: str) -> int:
-        for end in range(len(keys), 0, -1):
-            line = self.doc.line_of(*keys[:end])
-            if line is not None:
-                return line
-        return 1
+        return self.doc.line_near(*keys)
 
 
 def parse_pipfile(text: str, rel: str) -> Pipfile:

@@ -34,11 +34,7 @@ class PyProject:
 
     def line_of(self, *keys: str) -> int:
         """The line of a key path, else of its nearest enclosing table that is written, else 1."""
-        for end in range(len(keys), 0, -1):
-            line = self.doc.line_of(*keys[:end])
-            if line is not None:
-                return line
-        return 1
+        return self.doc.line_near(*keys)
 
 
 def parse_pyproject(text: str, rel: str) -> PyProject:

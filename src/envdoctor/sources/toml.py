@@ -47,6 +47,14 @@ class TomlDocument:
             self._index = self._build_index()
         return self._index.get(tuple(keys))
 
+    def line_near(self, *keys: str) -> int:
+        """The line of a key path, else of its nearest enclosing table that is written, else 1."""
+        for end in range(len(keys), 0, -1):
+            line = self.line_of(*keys[:end])
+            if line is not None:
+                return line
+        return 1
+
     def _build_index(self) -> dict[tuple[str, ...], int]:
         index: dict[tuple[str, ...], int] = {}
         table: tuple[str, ...] = ()
