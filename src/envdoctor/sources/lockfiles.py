@@ -24,6 +24,7 @@ import json
 import re
 import shlex
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 from packaging.requirements import InvalidRequirement, Requirement
@@ -50,7 +51,7 @@ class LockfileError(TomlError):
     pass
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # slots: a monorepo holds hundreds of thousands
 class LockedPackage:
     """One locked package. `name` is PEP 503-normalised; `version` None where the lock records none (a
     path, VCS or virtual source, a dynamic version). `marker` is the PEP 508 marker under which it is
@@ -246,7 +247,7 @@ def _uv_simple_package(lines: list[str]) -> dict[str, Any] | None:
         if key:
             entry[key.group(1)] = key.group(2)
         elif (source := _UV_SOURCE_RE.match(line)):
-            entry["source"] = {source.group(1): source.group(2)}
+            entry["source"] = _uv_source(source.group(1), source.group(2))
         elif line in ("dependencies = [", "resolution-markers = [", "wheels = ["):
             in_list = line.split(" ", 1)[0]
             if in_list != "wheels":
@@ -256,6 +257,13 @@ def _uv_simple_package(lines: list[str]) -> dict[str, Any] | None:
         else:
             return None
     return entry if in_list is None and "name" in entry and "source" in entry else None
+
+
+@lru_cache(maxsize=256)
+def _uv_source(kind: str, location: str) -> dict[str, str]:
+    """Nearly every package of a lock names the same index: one shared (never modified) table for it, not
+    one per package (a monorepo's locks hold hundreds of thousands)."""
+    return {kind: location}
 
 
 def _uv_dependency(line: str) -> dict[str, Any] | None:
@@ -880,7 +888,13 @@ def parse_lockfile(text: str, rel: str) -> Lockfile:
     kind = lockfile_kind(rel)
     if kind is None:
         raise SourceError("is not a lockfile envdoctor knows")
-    return _PARSERS[kind](text, rel)
+    lock = _PARSERS[kind](text, rel)
+    if lock.doc is not None and not lock.unknown_version:
+        # A monorepo holds hundreds of large locks, and once read only their data is consulted: their lines
+        # would be most of the scan's memory. ED207, the one rule pointing into a lock, needs the lines
+        # only of locks with an unknown version, which keep them.
+        lock.doc.drop_lines()
+    return lock
 
 
 def requirement_of(text: str) -> Requirement | None:

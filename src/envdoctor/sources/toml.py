@@ -47,6 +47,11 @@ class TomlDocument:
             self._index = self._build_index()
         return self._index.get(tuple(keys))
 
+    def drop_lines(self) -> None:
+        """Forget the text's lines (line_of then answers None): for large documents kept for their data."""
+        self.lines = []
+        self._index = {}
+
     def line_near(self, *keys: str) -> int:
         """The line of a key path, else of its nearest enclosing table that is written, else 1."""
         for end in range(len(keys), 0, -1):
