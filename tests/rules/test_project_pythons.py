@@ -70,14 +70,14 @@ def test_ed309_message_names_both_values_and_places(repo):
     (finding,) = repo.findings("--select", "ED309")
     assert finding["severity"] == "error"
     assert finding["message"].startswith(
-        ".python-version pins Python 3.11, but requires-python '>=3.12' (pyproject.toml:4) excludes it")
+        ".python-version pins Python 3.11, but requires-python '>=3.12' at pyproject.toml:4 excludes it")
 
 
 def test_ed309_image_against_python_version_message(repo):
     write(repo, {".python-version": "3.12\n", "Dockerfile": "FROM python:3.11\n"})
     (finding,) = repo.findings("--select", "ED309")
     assert finding["message"].startswith(
-        "Base image 'python:3.11' ships Python 3.11, but .python-version (3.12) (.python-version:1) is Python 3.12")
+        "Base image 'python:3.11' ships Python 3.11, but .python-version (3.12) at .python-version:1 asks for another")
 
 
 def test_ed309_monorepo_each_project_with_its_own_files(repo):

@@ -713,11 +713,11 @@ class PythonVersionConflict(Rule):
 
 
 def _conflict(pin: Pin, other: Pin) -> Hit:
-    where = f"{other.what} ({other.where})"
+    where = f"{other.what} at {other.where}"
     if pin.version is not None and other.range is not None:
         why = f"{where} excludes it"
     elif other.version is not None:
-        why = f"{where} is Python {other.version}"
+        why = f"{where} asks for another"
     else:
         why = f"{where} admits no version in common"
     return Hit(
