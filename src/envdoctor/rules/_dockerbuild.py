@@ -21,9 +21,11 @@ from __future__ import annotations
 import posixpath
 import re
 import weakref
+from bisect import bisect_left
+from collections import ChainMap
 from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
-from typing import TYPE_CHECKING, Iterator
+from typing import TYPE_CHECKING, Iterator, Mapping
 
 from envdoctor.rules._pyinstall import PyCommand, recognise
 from envdoctor.sources.dockerfile import Dockerfile, Instruction, Stage, expand
@@ -70,7 +72,7 @@ class RunCommand:
     command: SimpleCommand  # wrappers not stripped (`sudo` still visible); see `py` for the parsed form
     py: PyCommand | None
     cwd: str | None  # working folder when it runs; None when unknown
-    env: dict[str, str | None]  # variables in scope: ARG/ENV, then `export`, then the command's own
+    env: Mapping[str, str | None]  # variables in scope: ARG/ENV, then `export`, then the command's own
 
 
 @dataclass(frozen=True)
@@ -176,6 +178,10 @@ class Build:
         self._bases: dict[int, Stage | None] = {}
         self._steps: dict[int, list[Step]] = {}
         self._end_workdir: dict[int, str | None] = {}
+        # locate(): each stage's chain of steps with their positions, and for each (stage, image path) the
+        # steps that decide where that path comes from, so that a query is a bisection, not a walk back
+        self._chain_steps: dict[int, tuple[list[Step], dict[int, int]]] = {}
+        self._deciding: dict[tuple[int, str], tuple[list[int], list[Located]]] = {}
         self.shipped: set[int] = {s.index for s in self.chain(self.final)} if self.final else set()
         self.relevant: set[int] = self._relevant()
         self.context = self._infer_context()
@@ -192,8 +198,10 @@ class Build:
     def chain(self, stage: Stage | None) -> list[Stage]:
         """The stage and the stages it is built FROM, the first ancestor first."""
         out: list[Stage] = []
-        while stage is not None and stage not in out:
+        seen: set[int] = set()  # indices: comparing Stage values compares all their instructions
+        while stage is not None and stage.index not in seen:
             out.append(stage)
+            seen.add(stage.index)
             stage = self.base(stage)
         return out[::-1]
 
@@ -371,7 +379,11 @@ class Build:
         return CopyStep(instruction, stage, tuple(sources), dest, dest_is_dir, from_stage, from_other)
 
     def _run_step(self, stage: Stage, instruction: Instruction, workdir: str | None) -> RunStep:
-        scope = dict(self.dockerfile.stage_scope(stage, instruction))
+        # What this RUN's own `export`s and `A=1`s set, over the stage's ARG/ENV scope: each command's env is
+        # a chain of small dicts over the shared scope, not a copy of it (thousands of ENVs times thousands
+        # of RUNs would copy for minutes and take gigabytes).
+        base = self.dockerfile.stage_scope(stage, instruction)
+        scope: dict[str, str | None] = {}
         cwd = workdir
         commands = []
         for command in run_commands(instruction):
@@ -390,7 +402,7 @@ class Build:
                     if match:
                         scope[match.group(1)] = match.group(2) if "$" not in match.group(2) else None
                 continue
-            env = dict(scope)
+            env = ChainMap(dict(scope), base)
             if not argv:  # `A=1` alone sets a shell variable for what follows
                 for word in plain.assignments:
                     match = _ASSIGN.match(word)
@@ -420,27 +432,39 @@ class Build:
     def locate(self, stage: Stage, before: Step | None, image_path: str) -> Located:
         """Whether `image_path` holds a file from the context just before `before` (at the end when None)."""
         image_path = clean_path(image_path)
-        steps = self.steps(stage)
-        position = next((i for i, step in enumerate(steps) if step is before), None)
-        if position is not None:
-            if isinstance(before, RunStep):
-                for source, target in before.bind_mounts():
-                    found = self._through_bind(source, target, image_path)
-                    if found is not None:
-                        return found
-            steps = steps[:position]
-        name = posixpath.basename(image_path)
-        for step in reversed(steps):
-            if isinstance(step, RunStep):
-                # A RUN that names the file, clones or generates files may have put it there: unknown.
-                text = step.instruction.args + "".join(h.body for h in step.instruction.heredocs)
-                if name in text or "git clone" in text or any(_creates_files(c.py) for c in step.commands):
-                    return Located("unknown")
-                continue
-            found = self._through_copy(step, image_path)
-            if found is not None:
-                return found
-        return Located("absent")
+        if stage.index not in self._chain_steps:
+            steps = self.steps(stage)
+            self._chain_steps[stage.index] = (steps, {id(step): i for i, step in enumerate(steps)})
+        steps, positions = self._chain_steps[stage.index]
+        position = positions.get(id(before), len(steps)) if before is not None else len(steps)
+        if position < len(steps) and isinstance(before, RunStep):
+            for source, target in before.bind_mounts():
+                found = self._through_bind(source, target, image_path)
+                if found is not None:
+                    return found
+        key = (stage.index, image_path)
+        if key not in self._deciding:
+            deciding: tuple[list[int], list[Located]] = ([], [])
+            for i, step in enumerate(steps):
+                found = self._decides(step, image_path)
+                if found is not None:
+                    deciding[0].append(i)
+                    deciding[1].append(found)
+            self._deciding[key] = deciding
+        indices, answers = self._deciding[key]
+        last = bisect_left(indices, position) - 1  # the last step before `before` that decides
+        return answers[last] if last >= 0 else Located("absent")
+
+    def _decides(self, step: Step, image_path: str) -> Located | None:
+        """What `step` says about `image_path`, or None when it leaves it as it was."""
+        if isinstance(step, RunStep):
+            # A RUN that names the file, clones or generates files may have put it there: unknown.
+            text = step.instruction.args + "".join(h.body for h in step.instruction.heredocs)
+            if posixpath.basename(image_path) in text or "git clone" in text \
+                    or any(_creates_files(c.py) for c in step.commands):
+                return Located("unknown")
+            return None
+        return self._through_copy(step, image_path)
 
     def _through_bind(self, source: str, target: str, image_path: str) -> Located | None:
         if image_path == target:

@@ -139,18 +139,29 @@ def _stage_label(stage: Stage) -> str:
     return f"stage '{stage.name}'" if stage.name else f"stage {stage.index}"
 
 
-def _later_commands(step: RunStep, command: RunCommand) -> list[RunCommand]:
-    commands = list(step.commands)
-    return commands[commands.index(command) + 1:] if command in commands else []
+_CLEANUP_WORDS = ("cache", "pypoetry", "pkgs", "conda", "mamba")
 
 
-def _removes(commands: list[RunCommand], words: tuple[str, ...]) -> bool:
-    """A later `rm` in the same RUN deletes a path that mentions one of `words`."""
-    for item in commands:
+def _later_cleanups(commands: tuple[RunCommand, ...]) -> list[frozenset[str]]:
+    """For each command of a RUN, the cache clean-ups the commands after it in that RUN do (`pip cache`,
+    `uv cache clean`, `poetry cache`, `conda clean`, and `rm <word>` for an `rm` of a path that mentions
+    one of _CLEANUP_WORDS). One pass from the end: a RUN of thousands of commands stays linear."""
+    out: list[frozenset[str]] = [frozenset()] * len(commands)
+    seen: frozenset[str] = frozenset()
+    for i in range(len(commands) - 1, -1, -1):
+        out[i] = seen
+        item = commands[i]
+        marks = set()
+        py = item.py
+        if py is not None and (py.tool in ("pip", "poetry") and py.action.startswith("cache")
+                               or (py.tool, py.action) in (("uv", "cache clean"), ("conda", "clean"))):
+            marks.add(f"{py.tool} cache" if py.tool in ("pip", "poetry") else f"{py.tool} {py.action}")
         argv = unwrap(item.command).argv
-        if argv and argv[0] in ("rm", "/bin/rm") and any(w in a.lower() for a in argv[1:] for w in words):
-            return True
-    return False
+        if argv and argv[0] in ("rm", "/bin/rm"):
+            marks.update(f"rm {w}" for w in _CLEANUP_WORDS if any(w in a.lower() for a in argv[1:]))
+        if not marks <= seen:
+            seen = seen | marks
+    return out
 
 
 # -- what counts as a dependency install, and the manifests it reads --
@@ -446,43 +457,45 @@ class PackageCacheInLayer(Rule):
 
     def check(self, dockerfile: Dockerfile, context: Context) -> Iterator[Hit]:
         build = build_of(dockerfile, context)
+        cleanups_of: RunStep | None = None
+        cleanups: list[frozenset[str]] = []
+        position = 0
         for step, command in build.commands(build.shipped):
+            if step is not cleanups_of:  # the commands of one RUN come in order
+                cleanups_of, cleanups, position = step, _later_cleanups(step.commands), 0
+            later = cleanups[position] if position < len(cleanups) else frozenset()
+            position += 1
             py = command.py
             if py is None or not py.installs:
                 continue
             env = command.env
             targets = step.cache_mount_targets(env)
-            later = _later_commands(step, command)
-            later_py = [c.py for c in later if c.py is not None]
             problem = None
             if py.tool == "pip":
                 if not (py.has("no-cache-dir", "no-index", "cache-dir") or _set(env, "PIP_NO_CACHE_DIR")
                         or _cache_mounted(targets, env, ("pip",), ("PIP_CACHE_DIR", "XDG_CACHE_HOME"))
-                        or any(p.tool == "pip" and p.action.startswith("cache") for p in later_py)
-                        or _removes(later, ("cache",))):
+                        or "pip cache" in later or "rm cache" in later):
                     problem = ("pip's download and wheel cache (~/.cache/pip)",
                                "Add --no-cache-dir (or ENV PIP_NO_CACHE_DIR=1), or use "
                                "RUN --mount=type=cache,target=/root/.cache/pip.")
             elif py.tool == "uv":
                 if not (py.has("no-cache", "cache-dir") or _truthy_or_unknown(env, "UV_NO_CACHE")
                         or _cache_mounted(targets, env, ("uv",), ("UV_CACHE_DIR", "XDG_CACHE_HOME"))
-                        or any(p.tool == "uv" and p.action == "cache clean" for p in later_py)
-                        or _removes(later, ("cache",))):
+                        or "uv cache clean" in later or "rm cache" in later):
                     problem = ("uv's cache (~/.cache/uv)",
                                "Use RUN --mount=type=cache,target=/root/.cache/uv (with UV_LINK_MODE=copy), "
                                "or pass --no-cache / set UV_NO_CACHE=1.")
             elif py.tool == "poetry":
                 if not (py.has("no-cache")
                         or _cache_mounted(targets, env, ("pypoetry", "poetry"), ("POETRY_CACHE_DIR",))
-                        or any(p.tool == "poetry" and p.action.startswith("cache") for p in later_py)
-                        or _removes(later, ("cache", "pypoetry"))):
+                        or "poetry cache" in later or later & {"rm cache", "rm pypoetry"}):
                     problem = ("Poetry's cache (~/.cache/pypoetry)",
                                "Use RUN --mount=type=cache,target=/root/.cache/pypoetry, or remove "
                                "$POETRY_CACHE_DIR in the same RUN.")
             elif py.tool == "conda":
-                if not (any(p.tool == "conda" and p.action == "clean" for p in later_py)
+                if not ("conda clean" in later
                         or _cache_mounted(targets, env, ("pkgs", "conda", "mamba"), ())
-                        or _removes(later, ("pkgs", "conda", "mamba"))):
+                        or later & {"rm pkgs", "rm conda", "rm mamba"}):
                     problem = ("the conda package cache (pkgs/)",
                                "End the same RUN with `conda clean --all --yes` (or `micromamba clean --all "
                                "--yes`).")

@@ -19,7 +19,7 @@ import re
 from bisect import bisect_left, bisect_right
 from dataclasses import dataclass, field, replace
 from functools import cached_property
-from typing import Iterable, Mapping, NamedTuple
+from typing import Iterable, Iterator, Mapping, NamedTuple
 
 __all__ = [
     "Dockerfile", "Flag", "Heredoc", "HeredocWord", "Instruction", "Stage",
@@ -182,8 +182,17 @@ class Dockerfile:
         """A stage by index, or by name (case-insensitive)."""
         if isinstance(ref, int):
             return self.stages[ref] if 0 <= ref < len(self.stages) else None
-        wanted = ref.lower()
-        return next((s for s in self.stages if s.name == wanted), None)
+        index = self._stage_names.get(ref.lower())
+        return None if index is None else self.stages[index]
+
+    @cached_property
+    def _stage_names(self) -> dict[str, int]:
+        """Each stage name's first stage (a dict, not a search per lookup: files may have thousands)."""
+        names: dict[str, int] = {}
+        for stage in self.stages:
+            if stage.name is not None:
+                names.setdefault(stage.name, stage.index)
+        return names
 
     def global_scope(self) -> dict[str, str | None]:
         """Variables usable in FROM lines: the global ARGs with their defaults expanded in order."""
@@ -197,28 +206,41 @@ class Dockerfile:
         """The earlier stage this stage's FROM names, if it names one."""
         return self._base_stage(stage, self._global_scope)
 
-    def stage_scope(self, stage: Stage, before: Instruction | None = None) -> dict[str, str | None]:
+    def stage_scope(self, stage: Stage, before: Instruction | None = None) -> Mapping[str, str | None]:
         """Variables in scope inside `stage` just before `before` (at its end when None).
 
         As BuildKit: a global ARG is visible only once re-declared with `ARG NAME`; a stage built FROM an
         earlier stage inherits that stage's ARGs and ENVs; ENV wins over ARG of the same name. A value that
         is not known without the build (no default, or it depends on one) is None.
         """
-        global_scope = self._global_scope
+        return self._scope_walk(stage).at(before)
+
+    @cached_property
+    def _scope_walks(self) -> dict[int, _ScopeWalk]:
+        return {}
+
+    def _scope_walk(self, stage: Stage) -> _ScopeWalk:
+        """The stage's scope walk, over those of its FROM-ancestors (see _ScopeWalk)."""
+        walks = self._scope_walks
         chain = [stage]
-        while (parent := self._base_stage(chain[-1], global_scope)) is not None:
+        while chain[-1].index not in walks:
+            parent = self._base_stage(chain[-1], self._global_scope)
+            if parent is None:
+                break
             chain.append(parent)  # terminates: a base stage always has a smaller index
-        scope = _Scope(self.escape)
-        for item in reversed(chain):
-            scope.run(item.instructions, global_scope, before if item is stage else None)
-        return scope.merged
+        base = walks.get(chain[-1].index)
+        for item in reversed(chain):  # a loop, not recursion: a chain may be thousands of stages long
+            if item.index not in walks:
+                walks[item.index] = _ScopeWalk(item, self.escape, self._global_scope, base)
+            base = walks[item.index]
+        return walks[stage.index]
 
     def _base_stage(self, stage: Stage, global_scope: Mapping[str, str | None]) -> Stage | None:
         image = expand(stage.image, global_scope, self.escape)
         if image is None:
             return None
-        wanted = image.lower()
-        return next((s for s in self.stages[:stage.index] if s.name == wanted), None)
+        index = self._stage_names.get(image.lower())
+        return self.stages[index] if index is not None and index < stage.index else None
 
 
 # --- parsing ---------------------------------------------------------------------------------------------
@@ -643,37 +665,119 @@ def arg_defaults(instructions: Iterable[Instruction], variables: Mapping[str, st
     return defaults
 
 
-class _Scope:
-    """ARG and ENV values while walking a stage's instructions (BuildKit's dispatch order)."""
+class _ScopeWalk:
+    """The ARG and ENV values of one stage, for `Dockerfile.stage_scope`, in BuildKit's dispatch order.
 
-    def __init__(self, escape: str) -> None:
+    Rules ask for the scope before each instruction of a stage in turn. Walking the stage afresh each time
+    was quadratic, and so was a copy of the scope per instruction (a 100,000-line Dockerfile never
+    finished). Instead each stage is walked once, as far as asked, and every value set is recorded with the
+    position from which it holds: the scope before any instruction is a read-only view (`_ScopeView`) that
+    looks a name up in that history, then in the stage's FROM-ancestors' (each walked to its end).
+    """
+
+    _MISSING = object()
+
+    def __init__(self, stage: Stage, escape: str, global_scope: Mapping[str, str | None],
+                 base: _ScopeWalk | None) -> None:
+        self.instructions = stage.instructions
+        self.positions = {id(instruction): i for i, instruction in enumerate(stage.instructions)}
         self.escape = escape
-        self.env: dict[str, str | None] = {}
-        self.merged: dict[str, str | None] = {}  # args overlaid with env: ENV wins over ARG
+        self.global_scope = global_scope
+        self.base = base  # the FROM-ancestor's walk, complete
+        # name -> (positions, values): values[i] holds from positions[i] on (position p: before instruction
+        # p); a value is (text or None, set by ENV)
+        self.history: dict[str, tuple[list[int], list[tuple[str | None, bool]]]] = {}
+        self.inherited: dict[str, object] = {}  # memo of lookups in the ancestors' final scope
+        self.done = 0  # instructions applied so far
+        if base is not None:
+            base.advance(len(base.instructions))
 
-    def run(self, instructions: Iterable[Instruction], global_scope: Mapping[str, str | None],
-            before: Instruction | None) -> None:
-        for instruction in instructions:
-            if instruction is before:
-                return
+    def at(self, before: Instruction | None) -> _ScopeView:
+        """The scope just before `before` (at the end of the stage when None or not in the stage)."""
+        end = len(self.instructions) if before is None else self.positions.get(id(before), len(self.instructions))
+        self.advance(end)
+        return _ScopeView(self, end)
+
+    def advance(self, end: int) -> None:
+        while self.done < end:
+            instruction = self.instructions[self.done]
+            self.done += 1  # values set by instruction i hold from position i + 1
             if instruction.keyword == "ARG":
-                self._arg(instruction, global_scope)
+                for name, raw in parse_key_values(instruction.args, self.escape, "ARG").items():
+                    # `ARG NAME` re-declares a global ARG and takes its default
+                    value = self.global_scope.get(name) if raw is None else \
+                        expand(raw, _ScopeView(self, self.done), self.escape)
+                    found = self.lookup(name, self.done)
+                    if found is None or not found[1]:  # ENV wins over ARG of the same name
+                        self._record(name, (value, False))
             elif instruction.keyword == "ENV":
-                self._env(instruction)
+                for name, raw in parse_key_values(instruction.args, self.escape, "ENV").items():
+                    value = expand(raw, _ScopeView(self, self.done), self.escape) if raw is not None else None
+                    self._record(name, (value, True))
 
-    def _arg(self, instruction: Instruction, global_scope: Mapping[str, str | None]) -> None:
-        for name, raw in parse_key_values(instruction.args, self.escape, "ARG").items():
-            if raw is None:  # `ARG NAME` re-declares a global ARG and takes its default
-                value = global_scope.get(name)
-            else:
-                value = expand(raw, self.merged, self.escape)
-            if name not in self.env:
-                self.merged[name] = value
+    def _record(self, name: str, value: tuple[str | None, bool]) -> None:
+        positions, values = self.history.setdefault(name, ([], []))
+        if positions and positions[-1] == self.done:
+            values[-1] = value
+        else:
+            positions.append(self.done)
+            values.append(value)
 
-    def _env(self, instruction: Instruction) -> None:
-        for name, raw in parse_key_values(instruction.args, self.escape, "ENV").items():
-            value = expand(raw, self.merged, self.escape) if raw is not None else None
-            self.env[name] = self.merged[name] = value
+    def lookup(self, name: str, position: int) -> tuple[str | None, bool] | None:
+        """(value, set by ENV) of `name` before instruction `position`, or None when not in scope."""
+        walk: _ScopeWalk | None = self
+        visited: list[_ScopeWalk] = []
+        found: object = None
+        while walk is not None:  # a loop, not recursion, up a chain of stages
+            entry = walk.history.get(name)
+            if entry is not None:
+                i = bisect_right(entry[0], position if walk is self else len(walk.instructions)) - 1
+                if i >= 0:
+                    found = entry[1][i]
+                    break
+            memo = walk.inherited.get(name)
+            if memo is not None:
+                found = memo
+                break
+            visited.append(walk)
+            walk = walk.base
+        else:
+            found = self._MISSING
+        for item in visited:  # each walk's ancestors are complete: what they hold for `name` is final
+            item.inherited[name] = found
+        return None if found is self._MISSING else found  # type: ignore[return-value]
+
+    def names(self, position: int) -> list[str]:
+        names: dict[str, None] = {}
+        walk: _ScopeWalk | None = self
+        while walk is not None:
+            limit = position if walk is self else len(walk.instructions)
+            names.update((name, None) for name, (positions, _) in walk.history.items() if positions[0] <= limit)
+            walk = walk.base
+        return list(names)
+
+
+class _ScopeView(Mapping[str, "str | None"]):
+    """The read-only scope of a stage before one instruction: see _ScopeWalk."""
+
+    def __init__(self, walk: _ScopeWalk, position: int) -> None:
+        self._walk = walk
+        self._position = position
+
+    def __getitem__(self, name: str) -> str | None:
+        found = self._walk.lookup(name, self._position)
+        if found is None:
+            raise KeyError(name)
+        return found[0]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._walk.names(self._position))
+
+    def __len__(self) -> int:
+        return len(self._walk.names(self._position))
+
+    def __repr__(self) -> str:
+        return f"_ScopeView({dict(self)!r})"
 
 
 class _LexError(Exception):

@@ -70,7 +70,7 @@ def image_uses(dockerfile: Dockerfile) -> Iterator[ImageUse]:
     earlier: set[str] = set()
     for stage in dockerfile.stages:
         base = expand(stage.image, global_vars, dockerfile.escape)
-        if base is None or base.lower() not in earlier | {"scratch"}:
+        if base is None or (base.lower() not in earlier and base.lower() != "scratch"):  # no set union per stage
             yield ImageUse(stage.from_instruction, stage, "FROM", stage.image,
                            ImageRef.parse(base) if base is not None else None)
         for instruction in stage.instructions:
