@@ -184,8 +184,8 @@ def parse_conda_environment(text: str, rel: str) -> CondaEnvironment:
             reason = f"{exc.context}, {exc.problem}"
         raise CondaError(f"is not valid YAML: {reason} (line {position[0]}, column {position[1]})",
                          position) from None
-    except yaml.YAMLError as exc:
-        raise CondaError(f"is not valid YAML: {exc}", (1, 1)) from None
+    except yaml.YAMLError as exc:  # e.g. a control character (ReaderError): its text spans two lines
+        raise CondaError(f"is not valid YAML: {' '.join(str(exc).split())[:200]}", (1, 1)) from None
     except RecursionError:
         raise CondaError("is not valid YAML for envdoctor: nested too deeply", (1, 1)) from None
     view = CondaEnvironment(rel)
