@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from hypothesis import HealthCheck, settings
 
 from envdoctor.cli import cli
 
@@ -73,6 +74,22 @@ def run_cli(*args: str, env: dict[str, str] | None = None) -> Result:
 def run_subprocess(*args: str, cwd: Path | None = None, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "envdoctor", *args], cwd=cwd, env=env, capture_output=True,
                           text=True, timeout=60)
+
+
+# The robustness suite's hypothesis profile (tests/robustness/robust_support.py uses it through
+# `robust(...)`): deterministic (derandomized, no example database), no deadline (a scan takes tens of
+# milliseconds, more on a busy CI machine). Registered here, not loaded: other suites keep hypothesis'
+# defaults. It lives in this file because a second conftest.py would shadow this one's `from conftest
+# import ...` helpers (tests import them by module name).
+settings.register_profile(
+    "envdoctor-robustness",
+    deadline=None,
+    derandomize=True,
+    database=None,
+    print_blob=True,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.filter_too_much,
+                           HealthCheck.function_scoped_fixture],
+)
 
 
 @pytest.fixture
