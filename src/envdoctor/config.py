@@ -52,8 +52,16 @@ def load_toml(path: Path) -> dict[str, Any]:
         import tomllib
     else:  # pragma: no cover - exercised on 3.10 only
         import tomli as tomllib
-    with open(path, "rb") as handle:
-        return tomllib.load(handle)
+    from envdoctor.files import SourceError, read_bytes
+
+    try:
+        data = read_bytes(path)  # regular files only, within the size limit (a FIFO would block open())
+    except SourceError as exc:
+        raise OSError(0, str(exc)) from None
+    try:
+        return tomllib.loads(data.decode("utf-8-sig"))
+    except RecursionError:  # `a = [[[[...]]]]` thousands deep
+        raise ValueError("nested too deeply") from None
 
 
 def find_config_file(root: Path) -> Path | None:
@@ -85,7 +93,10 @@ def load_config(root: Path, explicit: Path | None = None) -> Config:
     except ValueError as exc:
         raise ConfigError(f"invalid TOML in config file {path}: {exc}") from None
     if path.name == "pyproject.toml" or "tool" in data:
-        table = data.get("tool", {}).get("envdoctor", {})
+        tool = data.get("tool", {})
+        if not isinstance(tool, dict):
+            raise ConfigError(f"'tool' in config file {path} must be a table")
+        table = tool.get("envdoctor", {})
         prefix = "tool.envdoctor"
     else:
         table, prefix = data, ""

@@ -250,6 +250,9 @@ class Project:
                     result = parser(text, rel)
                 except SourceError as exc:
                     line, column = getattr(exc, "position", (1, 1))
+                    last = text.count("\n", 0, len(text) - 1) + 1  # an error at the end of the file
+                    if line > last:  # (after its final newline) is reported on its last line
+                        line, column = last, 1
                     self.problem(rel, f"File {exc}.", line, column)
             self._parsed[key] = result
         return self._parsed[key]

@@ -42,3 +42,20 @@ def line_count(path: Path) -> int:
 
 REPOSITORY_ROOT = Path(__file__).resolve().parents[2]
 SARIF_SCHEMA = REPOSITORY_ROOT.parent / "shared" / "schemas" / "sarif-schema-2.1.0.json"
+
+
+def run_cli(*args: str):
+    """The CLI in-process (as tests/conftest.py's run_cli; this folder's conftest.py shadows that module)."""
+    from click.testing import CliRunner
+
+    from envdoctor.cli import cli
+
+    outcome = CliRunner().invoke(cli, list(args), catch_exceptions=False)
+
+    class Result:
+        exit_code = outcome.exit_code
+        stdout = outcome.stdout
+        stderr = outcome.stderr
+        output = outcome.stdout + outcome.stderr
+
+    return Result()

@@ -212,7 +212,7 @@ class Distribution:
             return None
         try:
             data = json.loads(text)
-        except ValueError:
+        except (ValueError, RecursionError):  # RecursionError: nested thousands deep
             return None
         return data if isinstance(data, dict) else None
 
