@@ -185,7 +185,7 @@ def _check(paths, output_format, output, select, extend_select, ignore, fail_on,
 
         click.echo(fixed_summary(report), err=True)  # the report itself is data: the tally goes to stderr
     for error in result.internal_errors:
-        click.echo(f"envdoctor: error: {error}", err=True)
+        click.echo(f"envdoctor: error: {safe(error)}", err=True)  # exception text may quote a file
     if result.internal_errors:
         return EXIT_ERROR
     if report.failing and not exit_zero:
@@ -219,7 +219,7 @@ def _show_diff(root: Path, result: Any, unsafe_fixes: bool, quiet: bool) -> int:
         else:
             click.echo(f"No fixes available{tail}.", err=True)
     for error in result.internal_errors:
-        click.echo(f"envdoctor: error: {error}", err=True)
+        click.echo(f"envdoctor: error: {safe(error)}", err=True)  # exception text may quote a file
     if result.internal_errors:
         return EXIT_ERROR
     return EXIT_FINDINGS if outcome.diff else EXIT_CLEAN
