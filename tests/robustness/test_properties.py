@@ -246,12 +246,26 @@ def test_a_suppressed_finding_in_a_continuation_is_gone(tmp_path):
 def _parsers():
     from envdoctor.sources.conda import parse_conda_environment
     from envdoctor.sources.dockerignore import parse_dockerignore
-    from envdoctor.sources.lockfiles import parse_lockfile
+    from envdoctor.sources.lockfiles import parse_lockfile, parse_pipfile
     from envdoctor.sources.pyproject import parse_pyproject
     from envdoctor.sources.requirements import parse_requirements
-    from envdoctor.sources.workflows import parse_workflow
+    from envdoctor.sources.python_version_file import parse_python_version_file
+    from envdoctor.sources.scripts import parse_justfile, parse_makefile, parse_markdown, parse_shell_script
+    from envdoctor.sources.tox import parse_tox_ini
+    from envdoctor.sources.venv import parse_pyvenv_cfg
+    from envdoctor.sources.workflows import parse_noxfile, parse_tox_sessions, parse_workflow
 
     return {
+        ".venv/pyvenv.cfg": parse_pyvenv_cfg,
+        ".python-version": parse_python_version_file,
+        "tox.ini": parse_tox_ini,
+        "tox.ini (sessions)": parse_tox_sessions,
+        "noxfile.py": parse_noxfile,
+        "build.sh": parse_shell_script,
+        "Makefile": parse_makefile,
+        "justfile": parse_justfile,
+        "README.md": parse_markdown,
+        "Pipfile": parse_pipfile,
         "Dockerfile": lambda text, rel: parse_dockerfile(text),
         "pyproject.toml": parse_pyproject,
         "requirements.txt": parse_requirements,
@@ -269,12 +283,21 @@ def _parsers():
 
 
 _PARSED = sorted(_parsers())
+_SCRIPT_SEEDS = {
+    "noxfile.py": 'import nox\n\n@nox.session(python=["3.11", "3.12"])\ndef tests(session):\n'
+                  '    session.install("-r", "requirements.txt")\n    session.run("pytest")\n',
+    "build.sh": "#!/bin/sh\nset -e\npip install --user -r requirements.txt\nsudo pip install x && uv sync\n",
+    "Makefile": "install:\n\tpip install -e .\n\t@$(PYTHON) -m pip install \\\n\t  flask\n",
+    "justfile": "install:\n    uv sync\n    pip install --break-system-packages x\n",
+    "README.md": "# App\n\n```sh\npip install app\nsudo pip install x\n```\n\n    pip install indented\n",
+}
 
 
 @robust(300)
 @given(data=st.data(), name=st.sampled_from(_PARSED))
 def test_each_parser_returns_a_view_or_a_source_error(data, name):
-    text = data.draw(mutated(SEEDS[name]) | st.text(max_size=200))
+    seed = SEEDS.get(name.split(" ")[0]) or _SCRIPT_SEEDS.get(name, "")
+    text = data.draw(mutated(seed) | st.text(max_size=200))
     try:
         view = _parsers()[name](text, name)
     except SourceError as exc:
@@ -287,3 +310,20 @@ def test_each_parser_returns_a_view_or_a_source_error(data, name):
         n = len(text.split("\n"))
         for instruction in view.instructions:
             assert 1 <= instruction.start_line <= instruction.end_line <= n
+
+
+# --- regressions found by the parser properties ---------------------------------------------------------
+
+
+def test_yaml_lines_are_counted_at_newlines_only():
+    # PyYAML also breaks lines at a lone \r, NEL, U+2028 and U+2029: positions were one line further down
+    # per such character than the line an editor (and every other reader of envdoctor) shows.
+    from envdoctor.sources.conda import parse_conda_environment
+    from envdoctor.sources.workflows import parse_workflow
+
+    for odd in ("\r", "\x85", "\u2028", "\u2029"):
+        view = parse_conda_environment(f"name: x # a{odd}b\nchannels: [conda-forge]\n", "environment.yml")
+        assert view.channels_line == 2, repr(odd)
+        with pytest.raises(SourceError) as caught:
+            parse_workflow(f"name: ci{odd}{odd}\non: [p{odd}", ".github/workflows/ci.yml")
+        assert caught.value.position[0] == 2, (repr(odd), caught.value.position)

@@ -37,6 +37,7 @@ class Channel:
     line: int
 
 
+_YAML_ONLY_BREAKS = re.compile("\r(?!\n)|[\x85\u2028\u2029]")
 _SPEC_RE = re.compile(
     r"^(?:(?P<channel>[^:\s\[]+)::)?(?P<name>[A-Za-z0-9_][A-Za-z0-9_.+-]*)\s*"
     r"(?:\[(?P<brackets>[^\]]*)\])?\s*(?P<rest>.*)$"
@@ -175,7 +176,9 @@ def _sequence(node: yaml.Node) -> list[yaml.Node]:
 
 def parse_conda_environment(text: str, rel: str) -> CondaEnvironment:
     try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
+        # PyYAML also ends lines at a lone \r, NEL, U+2028 and U+2029; envdoctor's lines end at \n only
+        # (files.split_lines): made spaces, they leave every node on the line an editor shows it on.
+        root = yaml.compose(_YAML_ONLY_BREAKS.sub(" ", text), Loader=yaml.SafeLoader)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         position = (mark.line + 1, mark.column + 1) if mark else (1, 1)

@@ -352,7 +352,10 @@ def _compose(text: str, kind: str) -> tuple[_Reader, Node | None]:
             root = yaml.compose(text, Loader=yaml.SafeLoader)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
-        position = (mark.line + 1, mark.column + 1) if mark is not None else (1, 1)
+        position = (1, 1)
+        if mark is not None:  # from the offset: PyYAML's own line count also breaks at a lone \r, NEL, U+2028
+            start = text.rfind("\n", 0, mark.index) + 1
+            position = (text.count("\n", 0, mark.index) + 1, mark.index - start + 1)
         reason = " ".join(str(exc.problem or exc.context or "syntax error").split())
         raise WorkflowError(f"is not valid YAML: {reason} (line {position[0]}, column {position[1]})",
                             position) from None
