@@ -11,7 +11,7 @@ from envdoctor.config import Config
 from envdoctor.engine import ScanResult, scan
 from envdoctor.registry import Registry, load_rules
 
-PROFILE = "envdoctor-robustness"  # registered in tests/robustness/conftest.py
+PROFILE = "envdoctor-robustness"  # registered in tests/conftest.py
 SCALE = max(float(os.environ.get("ENVDOCTOR_ROBUST_EXAMPLES", "1")), 0.01)
 
 _REGISTRY: Registry | None = None
@@ -45,7 +45,7 @@ SARIF_SCHEMA = REPOSITORY_ROOT.parent / "shared" / "schemas" / "sarif-schema-2.1
 
 
 def run_cli(*args: str):
-    """The CLI in-process (as tests/conftest.py's run_cli; this folder's conftest.py shadows that module)."""
+    """The CLI in-process, as tests/conftest.py's run_cli (kept here so that this folder needs no conftest)."""
     from click.testing import CliRunner
 
     from envdoctor.cli import cli
