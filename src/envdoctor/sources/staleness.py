@@ -444,8 +444,13 @@ def _diff(declared: list[_Req], locked: list[_Req], requires_python: str | None,
 def _diff_lists(declared: list[_Req], locked: list[_Req], requires_python: str | None, path: str,
                 removed_line: int) -> list[Change]:
     changes: list[Change] = []
+    # In the order written (several requirements may share a line), then recorded-only ones by name:
+    # never in set order, which differs from run to run.
+    order = {}
+    for index, r in enumerate(declared):
+        order.setdefault(r.name, (r.line, index))
     names = sorted({r.name for r in declared} | {r.name for r in locked},
-                   key=lambda n: min([r.line for r in declared if r.name == n] or [10**9]))
+                   key=lambda n: (*order.get(n, (10**9, 0)), n))
     for name in names:
         mine = [r for r in declared if r.name == name]
         theirs = [r for r in locked if r.name == name]
