@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -90,6 +91,13 @@ settings.register_profile(
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.filter_too_much,
                            HealthCheck.function_scoped_fixture],
 )
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _result_cache(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """`python -m envdoctor check` in a subprocess may use the result cache (envdoctor/cache.py): keep it
+    in a folder of this test session, not in the user's cache."""
+    os.environ["ENVDOCTOR_CACHE_DIR"] = str(tmp_path_factory.mktemp("envdoctor-cache"))
 
 
 @pytest.fixture

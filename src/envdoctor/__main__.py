@@ -1,6 +1,6 @@
 """`python -m envdoctor`."""
 
-from envdoctor.cli import main
+from envdoctor.entry import main
 
 if __name__ == "__main__":
     main()

@@ -93,11 +93,13 @@ FORMAT_CHOICES = ["text", "concise", "json", "sarif", "github", "gitlab", "junit
 @click.option("--unsafe-fixes", is_flag=True, help="Also apply (or show) fixes that may change behaviour.")
 @click.option("--digest-map", type=click.Path(dir_okay=False, path_type=Path), metavar="FILE",
               help="TOML or JSON mapping image:tag to its sha256 digest, for the ED102 fix (never fetched).")
+@click.option("--no-cache", is_flag=True,
+              help="Scan even if nothing changed since the last identical run (see docs/cache.md).")
 def check(paths: tuple[Path, ...], output_format: str, output: Path | None, select: tuple[str, ...],
           extend_select: tuple[str, ...], ignore: tuple[str, ...], fail_on: str | None, exit_zero: bool,
           statistics: bool, config_file: Path | None, color: str, quiet: bool, verbose: bool, debug: bool,
           python: str | None = None, fix: bool = False, diff: bool = False, unsafe_fixes: bool = False,
-          digest_map: Path | None = None) -> None:
+          digest_map: Path | None = None, no_cache: bool = False) -> None:
     """Check the repository at PATHS (default: the current folder) and report each problem found."""
     try:
         code = _check(paths, output_format, output, select, extend_select, ignore, fail_on, exit_zero,
@@ -115,6 +117,7 @@ def check(paths: tuple[Path, ...], output_format: str, output: Path | None, sele
 def _check(paths, output_format, output, select, extend_select, ignore, fail_on, exit_zero, statistics,
            config_file, color, quiet, verbose, debug, python=None, fix=False, diff=False, unsafe_fixes=False,
            digest_map=None) -> int:
+    from envdoctor.cache import note_root
     from envdoctor.config import ConfigError, load_config, with_overrides
     from envdoctor.engine import scan
     from envdoctor.findings import Severity
@@ -128,6 +131,7 @@ def _check(paths, output_format, output, select, extend_select, ignore, fail_on,
         if not os.path.lexists(target):
             fail(f"path does not exist: {target}")
     root = find_root(targets[0])
+    note_root(root)  # the result cache looks up git's inputs from here (when this run is recorded)
     resolved = [t.resolve() for t in targets]
     for target, full in zip(targets, resolved):
         if full != root and root not in full.parents:
