@@ -66,6 +66,9 @@ UV = f"FROM python:3.12-slim{DIGEST}\nCOPY --from=ghcr.io/astral-sh/uv:0.5.9{DIG
     # UV_PROJECT_ENVIRONMENT moves the venv; the final stage copies it from there
     (f"FROM python:3.12-slim{DIGEST} AS builder\nENV UV_PROJECT_ENVIRONMENT=/opt/venv\nWORKDIR /app\nCOPY . .\n"
      f"RUN uv sync --locked\nFROM python:3.12-slim{DIGEST}\nCOPY --from=builder /opt/venv /opt/venv\n", [5]),
+    # the final stage copies the venv from a stage built FROM the builder: the builder's editable install is in it
+    (f"FROM python:3.12-slim{DIGEST} AS builder\nWORKDIR /app\nCOPY . .\nRUN uv sync --locked\nFROM builder AS tested\n"
+     f"RUN echo tested\nFROM python:3.12-slim{DIGEST}\nCOPY --from=tested /app/.venv /app/.venv\n", [4]),
 ])
 def test_ed105_must_flag(repo, dockerfile, expected):
     files = {"requirements-dev.txt": "-e .\npytest==8.3.2\n"}
@@ -80,6 +83,11 @@ def test_ed105_must_flag(repo, dockerfile, expected):
     # the builder's editable venv is not what the final stage copies
     f"FROM python:3.12-slim{DIGEST} AS builder\nWORKDIR /app\nCOPY . .\nRUN uv sync --locked && uv build --wheel\n"
     f"FROM python:3.12-slim{DIGEST}\nCOPY --from=builder /app/dist /dist\nRUN pip install --no-cache-dir /dist/*.whl\n",
+    # the final stage copies the venv from a sibling of the editable stage (both built FROM one base), and only
+    # wheels from the editable stage itself
+    f"FROM python:3.12-slim{DIGEST} AS base\nWORKDIR /app\nFROM base AS dev\nCOPY . .\n"
+    f"RUN uv sync --locked && uv build --wheel -o /wheels\nFROM base AS prod\nCOPY . .\nRUN uv sync --locked --no-editable\n"
+    f"FROM python:3.12-slim{DIGEST}\nCOPY --from=prod /app/.venv /app/.venv\nCOPY --from=dev /wheels /wheels\n",
     # a test stage that is not shipped
     f"FROM python:3.12-slim{DIGEST} AS test\nWORKDIR /app\nCOPY . .\nRUN pip install --no-cache-dir -e .\n"
     f"FROM python:3.12-slim{DIGEST}\nCMD [\"python\"]\n",

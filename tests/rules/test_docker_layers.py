@@ -54,6 +54,10 @@ def results(repo, dockerfile, select, files=None):
     # a stage built FROM a stage that copied the source
     ("FROM python:3.12-slim AS src\nWORKDIR /app\nCOPY . .\nFROM src\nRUN pip install --no-cache-dir -r requirements.txt\n",
      [5]),
+    # two stages down the chain; each stage's own first install after the copy (the stage's, then the final one's)
+    ("FROM python:3.12-slim AS src\nWORKDIR /app\nCOPY . .\nFROM src AS mid\nRUN echo mid\nFROM mid AS deps\n"
+     "RUN pip install --no-cache-dir -r requirements.txt\nFROM deps\nRUN pip install --no-cache-dir -r requirements.txt\n",
+     [7, 9]),
 ])
 def test_ed103_must_flag(repo, dockerfile, expected):
     assert results(repo, dockerfile, "ED103") == [("ED103", line) for line in expected]
@@ -90,6 +94,10 @@ def test_ed103_must_flag(repo, dockerfile, expected):
     # an install in a stage the final image does not need is not built
     "FROM python:3.12-slim AS test\nWORKDIR /app\nCOPY . .\nRUN pip install --no-cache-dir -r requirements.txt\n"
     "FROM python:3.12-slim\nCMD [\"python\"]\n",
+    # the dependencies were installed before the source was copied, two stages up the chain
+    "FROM python:3.12-slim AS deps\nWORKDIR /app\nCOPY requirements.txt .\n"
+    "RUN pip install --no-cache-dir -r requirements.txt\nFROM deps AS src\nCOPY . .\nFROM src\n"
+    "RUN pip install --no-cache-dir -r requirements.txt\n",
     # a single file is not the source tree
     "FROM python:3.12-slim\nWORKDIR /app\nCOPY entrypoint.sh /\nRUN pip install --no-cache-dir -r requirements.txt\n",
 ])

@@ -14,6 +14,11 @@ One `Build` per Dockerfile per scan (cached on the Project), answering:
   variables in scope (ARG, ENV, `export`, `VAR=value cmd`);
 - whether a file is in the image at a given path before a step (`locate`): present (and which context
   file it came from), absent, or unknown (then the rules stay silent).
+
+Stages built FROM one another form a tree (a base stage always comes earlier in the file). Nothing here
+walks a stage's whole FROM-chain per question: steps are kept per stage (`own_steps`), `locate` answers
+from the stage's own steps and falls back on its base's answer (memoised per stage and path), and
+`is_ancestor` is an interval test on the tree. A Dockerfile of thousands of chained stages stays linear.
 """
 
 from __future__ import annotations
@@ -178,10 +183,16 @@ class Build:
         self._bases: dict[int, Stage | None] = {}
         self._steps: dict[int, list[Step]] = {}
         self._end_workdir: dict[int, str | None] = {}
-        # locate(): each stage's chain of steps with their positions, and for each (stage, image path) the
-        # steps that decide where that path comes from, so that a query is a bisection, not a walk back
-        self._chain_steps: dict[int, tuple[list[Step], dict[int, int]]] = {}
+        self._kinds: dict[str, str | None] = {}  # path_type answers (a stat each), by path from the root
+        self._tree: tuple[list[int], list[int]] | None = None  # is_ancestor(): the stage tree's intervals
+        # locate(): each stage's own steps with their positions; for each (stage, image path) the stage's
+        # own steps that decide where that path comes from (a query is a bisection), and what the path
+        # holds at the end of the stage (its last deciding step, else its base's answer: memoised, so a
+        # chain of stages is walked once per path, not once per question)
+        self._positions: dict[int, dict[int, int]] = {}
         self._deciding: dict[tuple[int, str], tuple[list[int], list[Located]]] = {}
+        self._at_end: dict[tuple[int, str], Located] = {}
+        self.memo: dict[str, dict] = {}  # the rules' own per-build memos (docker.py), by name
         self.shipped: set[int] = {s.index for s in self.chain(self.final)} if self.final else set()
         self.relevant: set[int] = self._relevant()
         self.context = self._infer_context()
@@ -196,7 +207,7 @@ class Build:
         return self._bases[stage.index]
 
     def chain(self, stage: Stage | None) -> list[Stage]:
-        """The stage and the stages it is built FROM, the first ancestor first."""
+        """The stage and the stages it is built FROM, the first ancestor first (O(length): not per step)."""
         out: list[Stage] = []
         seen: set[int] = set()  # indices: comparing Stage values compares all their instructions
         while stage is not None and stage.index not in seen:
@@ -204,6 +215,46 @@ class Build:
             seen.add(stage.index)
             stage = self.base(stage)
         return out[::-1]
+
+    def is_ancestor(self, ancestor: Stage, stage: Stage) -> bool:
+        """`ancestor` is `stage` or one of the stages it is built FROM (`ancestor in chain(stage)`), in O(1)."""
+        start, end = self.descendants(ancestor)
+        return start <= self.enters(stage) < end
+
+    def enters(self, stage: Stage) -> int:
+        """Where the stage enters a walk of the stage tree (stages built FROM a stage are its children)."""
+        return self._intervals()[0][stage.index]
+
+    def descendants(self, stage: Stage) -> tuple[int, int]:
+        """The `enters` values of the stage and of every stage built FROM it, transitively: [start, end)."""
+        enter, leave = self._intervals()
+        return enter[stage.index], leave[stage.index]
+
+    def _intervals(self) -> tuple[list[int], list[int]]:
+        if self._tree is None:
+            stages = self.dockerfile.stages
+            children: list[list[int]] = [[] for _ in stages]
+            roots = []
+            for item in stages:
+                base = self.base(item)
+                if base is not None and base.index < item.index:  # always: a FROM names an earlier stage
+                    children[base.index].append(item.index)
+                else:
+                    roots.append(item.index)
+            enter, leave = [0] * len(stages), [0] * len(stages)
+            clock = 0
+            todo: list[tuple[int, bool]] = [(index, False) for index in reversed(roots)]
+            while todo:  # depth first, without recursion: a chain may be thousands of stages long
+                index, done = todo.pop()
+                if done:
+                    leave[index] = clock
+                    continue
+                enter[index] = clock
+                clock += 1
+                todo.append((index, True))
+                todo.extend((child, False) for child in reversed(children[index]))
+            self._tree = (enter, leave)
+        return self._tree
 
     def stage_named(self, value: str, before: int) -> Stage | None:
         if value.isdigit():
@@ -219,12 +270,12 @@ class Build:
             stage = self.dockerfile.stages[todo.pop()]
             for instruction in stage.instructions:
                 for value in self._from_values(stage, instruction):
-                    source = self.stage_named(value, stage.index)
-                    if source is not None:
-                        for item in self.chain(source):
-                            if item.index not in seen:
-                                seen.add(item.index)
-                                todo.append(item.index)
+                    item = self.stage_named(value, stage.index)
+                    # `seen` holds every FROM-ancestor of what it holds: stop at the first one it has
+                    while item is not None and item.index not in seen:
+                        seen.add(item.index)
+                        todo.append(item.index)
+                        item = self.base(item)
         return seen
 
     def _from_values(self, stage: Stage, instruction: Instruction) -> list[str]:
@@ -284,17 +335,26 @@ class Build:
             folder = folder.rpartition("/")[0] or "."
             candidates.append(folder)
         # The nearest folder where the most of them exist (ties go to the nearest).
-        counts = [sum(1 for s in sources if self.project.path_type(_join(c, s))) for c in candidates]
+        counts = [sum(1 for s in sources if self._path_type(_join(c, s))) for c in candidates]
         return candidates[counts.index(max(counts))]
 
     @property
     def context_certain(self) -> bool:
         """Every literal COPY source was found in the context."""
-        return all(self.project.path_type(self.path(s)) for s in self._literal_sources())
+        return all(self.kind(s) for s in self._literal_sources())
 
     def path(self, rel: str) -> str:
         """A context-relative path as a path relative to the scanned root."""
         return _join(self.context, rel)
+
+    def kind(self, rel: str) -> str | None:
+        """`Project.path_type` of a context-relative path ('file', 'dir' or None), asked once per build."""
+        return self._path_type(self.path(rel))
+
+    def _path_type(self, rel: str) -> str | None:
+        if rel not in self._kinds:
+            self._kinds[rel] = self.project.path_type(rel)
+        return self._kinds[rel]
 
     def _dockerignore(self) -> tuple[DockerIgnore | None, bool]:
         """The .dockerignore in force, and whether it is known (False: there is one, but it is unreadable)."""
@@ -303,7 +363,7 @@ class Build:
             candidates.append(self.rel + ".dockerignore")
         candidates.append(_join(self.context, ".dockerignore"))
         for rel in candidates:
-            if self.project.path_type(rel) == "file":
+            if self._path_type(rel) == "file":
                 parsed = self.project.parsed("dockerignore", rel, parse_dockerignore)
                 return parsed, parsed is not None
         return None, True
@@ -314,22 +374,34 @@ class Build:
     # --- steps --------------------------------------------------------------------------------------
 
     def steps(self, stage: Stage) -> list[Step]:
-        """The stage's steps, its FROM-ancestors' first."""
+        """The stage's steps, its FROM-ancestors' first. As long as the chain: a rule that needs something
+        of every stage's chain memoises it per stage over `own_steps` instead (docker.py's ED103)."""
         return [step for item in self.chain(stage) for step in self._stage_steps(item)]
 
-    def _start_workdir(self, stage: Stage) -> str | None:
-        base = self.base(stage)
-        if base is None:
-            return "/"  # an image's own WORKDIR is not known here; "/" is Docker's default
-        self._stage_steps(base)
-        return self._end_workdir[base.index]
+    def own_steps(self, stage: Stage) -> list[Step]:
+        """The stage's own steps (its FROM-ancestors' left out), in order."""
+        return self._stage_steps(stage)
 
     def _stage_steps(self, stage: Stage) -> list[Step]:
         cached = self._steps.get(stage.index)
         if cached is not None:
             return cached
-        self._steps[stage.index] = []  # guards against cycles
-        workdir = self._start_workdir(stage)
+        # The ancestors not made yet, made first ancestor first: a stage starts in its base's WORKDIR.
+        # A loop, not a recursion: a chain may be thousands of stages long.
+        pending = [stage]
+        while True:
+            base = self.base(pending[-1])
+            if base is None or base.index in self._steps or base.index >= pending[-1].index:
+                break
+            pending.append(base)
+        for item in reversed(pending):
+            self._make_steps(item)
+        return self._steps[stage.index]
+
+    def _make_steps(self, stage: Stage) -> None:
+        base = self.base(stage)
+        # an image's own WORKDIR is not known here; "/" is Docker's default
+        workdir = "/" if base is None else self._end_workdir.get(base.index, "/")
         steps: list[Step] = []
         for instruction in stage.instructions:
             keyword = instruction.keyword
@@ -345,7 +417,7 @@ class Build:
                 steps.append(self._run_step(stage, instruction, workdir))
         self._steps[stage.index] = steps
         self._end_workdir[stage.index] = workdir
-        return steps
+        self._positions[stage.index] = {id(step): i for i, step in enumerate(steps)}
 
     def _copy_step(self, stage: Stage, instruction: Instruction, workdir: str | None) -> CopyStep:
         scope = self.dockerfile.stage_scope(stage, instruction)
@@ -430,30 +502,64 @@ class Build:
     # --- files in the image -------------------------------------------------------------------------
 
     def locate(self, stage: Stage, before: Step | None, image_path: str) -> Located:
-        """Whether `image_path` holds a file from the context just before `before` (at the end when None)."""
+        """Whether `image_path` holds a file from the context just before `before` (at the end when None,
+        or when `before` is not one of the steps of the stage or of the stages it is built FROM)."""
         image_path = clean_path(image_path)
-        if stage.index not in self._chain_steps:
-            steps = self.steps(stage)
-            self._chain_steps[stage.index] = (steps, {id(step): i for i, step in enumerate(steps)})
-        steps, positions = self._chain_steps[stage.index]
-        position = positions.get(id(before), len(steps)) if before is not None else len(steps)
-        if position < len(steps) and isinstance(before, RunStep):
-            for source, target in before.bind_mounts():
-                found = self._through_bind(source, target, image_path)
-                if found is not None:
-                    return found
+        stages = self.dockerfile.stages
+        owner = before.stage if before is not None else None
+        if owner is not None and owner.index < len(stages) and stages[owner.index] is owner:
+            self._stage_steps(owner)
+            position = self._positions[owner.index].get(id(before))
+            if position is not None and self.is_ancestor(owner, stage):
+                if isinstance(before, RunStep):
+                    for source, target in before.bind_mounts():
+                        found = self._through_bind(source, target, image_path)
+                        if found is not None:
+                            return found
+                indices, answers = self._own_deciding(owner, image_path)
+                last = bisect_left(indices, position) - 1  # the owner's last step before `before` that decides
+                if last >= 0:
+                    return answers[last]
+                base = self.base(owner)
+                return self._at_end_of(base, image_path) if base is not None else _ABSENT
+        return self._at_end_of(stage, image_path)
+
+    def _own_deciding(self, stage: Stage, image_path: str) -> tuple[list[int], list[Located]]:
+        """The positions of the stage's own steps that decide `image_path`, and what each says."""
         key = (stage.index, image_path)
-        if key not in self._deciding:
-            deciding: tuple[list[int], list[Located]] = ([], [])
-            for i, step in enumerate(steps):
+        deciding = self._deciding.get(key)
+        if deciding is None:
+            deciding = ([], [])
+            for i, step in enumerate(self._stage_steps(stage)):
                 found = self._decides(step, image_path)
                 if found is not None:
                     deciding[0].append(i)
                     deciding[1].append(found)
             self._deciding[key] = deciding
-        indices, answers = self._deciding[key]
-        last = bisect_left(indices, position) - 1  # the last step before `before` that decides
-        return answers[last] if last >= 0 else Located("absent")
+        return deciding
+
+    def _at_end_of(self, stage: Stage, image_path: str) -> Located:
+        """What `image_path` holds at the end of `stage`: its own last deciding step's answer, else its
+        base's (walked up once: every stage passed on the way keeps the answer)."""
+        passed: list[tuple[int, str]] = []
+        item: Stage | None = stage
+        found = _ABSENT
+        while item is not None:
+            key = (item.index, image_path)
+            known = self._at_end.get(key)
+            if known is not None:
+                found = known
+                break
+            answers = self._own_deciding(item, image_path)[1]
+            passed.append(key)
+            if answers:
+                found = answers[-1]
+                break
+            base = self.base(item)
+            item = base if base is not None and base.index < item.index else None
+        for key in passed:
+            self._at_end[key] = found
+        return found
 
     def _decides(self, step: Step, image_path: str) -> Located | None:
         """What `step` says about `image_path`, or None when it leaves it as it was."""
@@ -497,7 +603,7 @@ class Build:
                     if found.present:
                         return found
                 continue
-            kind = self.project.path_type(self.path(source.rel))
+            kind = self.kind(source.rel)
             if source.rel == "." or kind == "dir":
                 if image_path == dest:
                     continue  # the folder itself, not a file
@@ -514,8 +620,8 @@ class Build:
         return None
 
     def _context_file(self, rel: str, step: Step | None) -> Located:
-        if self.project.path_type(self.path(rel)) != "file":
-            return Located("absent")
+        if self.kind(rel) != "file":
+            return _ABSENT
         if not self.ignore_known:
             return Located("unknown")
         if self.ignored(rel):
@@ -532,6 +638,9 @@ class Build:
         if not found.present or found.rel is None:
             return None
         return self.project.parsed("pyproject", self.path(found.rel), parse_pyproject)
+
+
+_ABSENT = Located("absent")
 
 
 def _creates_files(py: PyCommand | None) -> bool:

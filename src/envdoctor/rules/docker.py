@@ -5,6 +5,7 @@ packages are installed (ED103-ED112)."""
 from __future__ import annotations
 
 import re
+from bisect import bisect_left
 from fnmatch import fnmatchcase
 from typing import Iterator
 
@@ -213,13 +214,22 @@ _MANIFEST_FILE = re.compile(r"(requirements|constraints)[^/]*\.(txt|in)$|\.(txt|
 
 
 def _source_copy(build: Build, step: CopyStep) -> str | None:
-    """What of the source tree a COPY/ADD brings in: the whole context or a source folder (None: neither)."""
+    """What of the source tree a COPY/ADD brings in: the whole context or a source folder (None: neither).
+    Memoised per step: the rules ask again for each stage built FROM the step's stage."""
+    memo = build.memo.setdefault("source_copy", {})
+    key = id(step)
+    if key not in memo:
+        memo[key] = _what_source_copy(build, step)
+    return memo[key]
+
+
+def _what_source_copy(build: Build, step: CopyStep) -> str | None:
     if not step.from_context:
         return None
     for source in step.sources:
         if source.whole_context:
             return "the whole build context"
-        if source.rel is None or source.wildcard or build.project.path_type(build.path(source.rel)) != "dir":
+        if source.rel is None or source.wildcard or build.kind(source.rel) != "dir":
             continue
         if _MANIFEST_FOLDERS.search(source.rel):
             continue
@@ -304,7 +314,7 @@ def _pip_manifests(build: Build, step: RunStep, command: RunCommand) -> list[str
 
 
 def _in_context(build: Build, rel: str) -> bool:
-    return build.project.path_type(build.path(rel)) == "file" and not build.ignored(rel)
+    return build.kind(rel) == "file" and not build.ignored(rel)
 
 
 def _split_copy_fix(build: Build, copy_step: CopyStep, step: RunStep, command: RunCommand) -> Fix | None:
@@ -378,6 +388,34 @@ def _split_copy_fix(build: Build, copy_step: CopyStep, step: RunStep, command: R
     return fix(f"Copy {' and '.join(manifests)} and install the dependencies before the source", *edits)
 
 
+_NOTHING_YET: tuple[tuple[CopyStep, str] | None, bool] = (None, False)
+
+
+def _after_chain(build: Build, stage: Stage | None) -> tuple[tuple[CopyStep, str] | None, bool]:
+    """ED103's state after all the steps of `stage` and of the stages it is built FROM, as a stage built
+    FROM it starts with: the first COPY of source (and what it copies), and whether a dependency install
+    came before it. Memoised per stage, so that each step of a chain of stages is looked at once."""
+    memo: dict[int, tuple[tuple[CopyStep, str] | None, bool]] = build.memo.setdefault("ed103", {})
+    pending = []
+    while stage is not None and stage.index not in memo:
+        pending.append(stage)
+        stage = build.base(stage)
+    state = memo[stage.index] if stage is not None else _NOTHING_YET
+    for item in reversed(pending):
+        copied, installed_before = state
+        for step in build.own_steps(item):
+            if copied is not None:
+                break  # nothing changes once the source is in
+            if isinstance(step, CopyStep):
+                what = _source_copy(build, step)
+                if what is not None:
+                    copied = (step, what)
+            elif any(_dependency_install(command.py) is not None for command in step.commands):
+                installed_before = True
+        state = memo[item.index] = (copied, installed_before)
+    return state
+
+
 class DepsAfterSourceCopy(Rule):
     code = "ED103"
     name = "deps-after-source-copy"
@@ -391,9 +429,9 @@ class DepsAfterSourceCopy(Rule):
         for stage in dockerfile.stages:
             if not build.is_relevant(stage):
                 continue
-            copied: tuple[CopyStep, str] | None = None
-            installed_before = False
-            for step in build.steps(stage):
+            # what the stages it is built FROM did (their own installs are reported in their own pass)
+            copied, installed_before = _after_chain(build, build.base(stage))
+            for step in build.own_steps(stage):
                 if isinstance(step, CopyStep):
                     what = _source_copy(build, step)
                     if what is not None and copied is None:
@@ -562,30 +600,46 @@ def _env_dirs(py: PyCommand, command: RunCommand) -> list[str]:
     return [d for d in found if d]
 
 
+def _shipped_copies_from(build: Build) -> tuple[list[int], list[tuple[int, CopyStep]]]:
+    """The shipped stages' own COPY --from=<stage> steps, sorted by where their source stage enters the
+    stage tree (`Build.is_ancestor`), so that the copies from a stage or from any stage built FROM it are
+    found by bisection: (sorted keys, (file order, step) for each)."""
+    memo = build.memo.setdefault("shipped_copies", {})
+    if not memo:
+        found = []
+        for shipped in build.dockerfile.stages:
+            if build.is_shipped(shipped):
+                for step in build.own_steps(shipped):
+                    if isinstance(step, CopyStep) and step.from_stage is not None:
+                        found.append((build.enters(step.from_stage), len(found), step))
+        found.sort(key=lambda item: (item[0], item[1]))
+        memo["keys"] = [item[0] for item in found]
+        memo["steps"] = [(order, step) for _, order, step in found]
+    return memo["keys"], memo["steps"]
+
+
 def _copied_into_shipped(build: Build, stage: Stage, dirs: list[str]) -> CopyStep | None:
-    """A COPY --from in a shipped stage that takes one of `dirs` (or a folder holding it) from `stage`."""
+    """A COPY --from in a shipped stage that takes one of `dirs` (or a folder holding it) from `stage` (or
+    from a stage built FROM it); the first in file order."""
     if not dirs:
         return None
-    for shipped in build.dockerfile.stages:
-        if not build.is_shipped(shipped):
-            continue
-        for step in build.steps(shipped):
-            if not isinstance(step, CopyStep) or step.from_stage is None or step.stage is not shipped:
+    keys, steps = _shipped_copies_from(build)
+    start, end = build.descendants(stage)
+    # the copies from `stage` or from a stage built FROM it (`stage in chain(step.from_stage)`), in file order
+    candidates = sorted(steps[bisect_left(keys, start):bisect_left(keys, end)], key=lambda item: item[0])
+    for _, step in candidates:
+        for source in step.sources:
+            if source.rel is None:
                 continue
-            if stage not in build.chain(step.from_stage):
-                continue
-            for source in step.sources:
-                if source.rel is None:
+            path = "/" + source.rel.split("*", 1)[0].rsplit("/", 1)[0] if source.wildcard else "/" + source.rel
+            path = clean_path(path)
+            for folder in dirs:
+                system = folder in _SYSTEM_DIRS
+                if system and not ("site-packages" in path or "dist-packages" in path
+                                   or path in ("/", "/usr", "/usr/local", "/usr/local/lib", folder)):
                     continue
-                path = "/" + source.rel.split("*", 1)[0].rsplit("/", 1)[0] if source.wildcard else "/" + source.rel
-                path = clean_path(path)
-                for folder in dirs:
-                    system = folder in _SYSTEM_DIRS
-                    if system and not ("site-packages" in path or "dist-packages" in path
-                                       or path in ("/", "/usr", "/usr/local", "/usr/local/lib", folder)):
-                        continue
-                    if path == "/" or path == folder or folder.startswith(path + "/") or path.startswith(folder + "/"):
-                        return step
+                if path == "/" or path == folder or folder.startswith(path + "/") or path.startswith(folder + "/"):
+                    return step
     return None
 
 
@@ -668,7 +722,9 @@ _EDITABLE_HINT = {
 def _source_in_image(build: Build, step: RunStep) -> bool:
     """A COPY of the whole context or of a source folder comes before `step` (in its stage or the stages
     it is built FROM)."""
-    for earlier in build.steps(step.stage):
+    if _after_chain(build, build.base(step.stage))[0] is not None:
+        return True
+    for earlier in build.own_steps(step.stage):
         if earlier is step:
             return False
         if isinstance(earlier, CopyStep) and _source_copy(build, earlier) is not None:
@@ -1111,8 +1167,8 @@ class ContextLeaksVirtualenv(Rule):
         for stage in dockerfile.stages:
             if not build.is_relevant(stage):
                 continue
-            for step in build.steps(stage):
-                if not isinstance(step, CopyStep) or step.stage is not stage or not step.from_context:
+            for step in build.own_steps(stage):
+                if not isinstance(step, CopyStep) or not step.from_context:
                     continue
                 leaked = []
                 for env in candidates:
@@ -1156,9 +1212,8 @@ class CopyOfIgnoredFile(Rule):
 
     def check(self, dockerfile: Dockerfile, context: Context) -> Iterator[Hit]:
         build = build_of(dockerfile, context)
-        project = build.project
         for stage in dockerfile.stages:
-            for step in build._stage_steps(stage):
+            for step in build.own_steps(stage):
                 if not isinstance(step, CopyStep) or not step.from_context:
                     continue
                 for source in step.sources:
@@ -1167,7 +1222,7 @@ class CopyOfIgnoredFile(Rule):
                         continue  # a build argument may name another file: not guessed at
                     offset = step.instruction.args.find(source.written)
                     line = step.instruction.line_of(offset) if offset >= 0 else step.instruction.start_line
-                    kind = project.path_type(build.path(rel))
+                    kind = build.kind(rel)
                     if build.ignore is not None and build.ignore.excludes(rel):
                         if kind == "dir" and build.ignore.may_include_below(rel):
                             continue
