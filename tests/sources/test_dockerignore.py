@@ -22,6 +22,7 @@ def excluded(text: str, path: str) -> bool:
     # ** spans any number of folders, none included; a trailing ** matches anything below
     ("**/__pycache__", "__pycache__", True), ("**/__pycache__", "a/b/__pycache__/m.pyc", True),
     ("docs/**", "docs/a/b.md", True), ("docs/**/*.md", "docs/x.md", True), ("docs/**/*.md", "docs/a/b/x.md", True),
+    ("**/a", "a", True), ("**/a", "b/a/c", True), ("**/a", "ba", False), ("a/**/b", "a/b", True), ("*/b", "b", False),
     # character classes, negated with ^; escapes
     ("[abc].txt", "b.txt", True), ("[^abc].txt", "b.txt", False), ("[a-c]x", "bx", True),
     ("\\*.txt", "*.txt", True), ("\\*.txt", "a.txt", False),
@@ -29,6 +30,8 @@ def excluded(text: str, path: str) -> bool:
     (".venv", "xvenv", False), ("a+b", "a+b", True), ("(x)", "(x)", True),
     # a comment must start in column 1; leading white space is trimmed otherwise
     ("# .venv", ".venv", False), (" .venv", ".venv", True),
+    # a name that ends with a newline is another name: Go's `$` is the end of the text, not a final newline
+    ("a", "a\n", False), ("a*", "a\n", True),
 ])
 def test_patterns(pattern, path, expected):
     assert excluded(pattern + "\n", path) is expected
