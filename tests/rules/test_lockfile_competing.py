@@ -77,6 +77,78 @@ def test_real_fixture_with_its_exports(repo):
     assert competing(repo) == []
 
 
+def test_a_tool_guessed_from_the_locks_alone_is_not_called_configured(repo):
+    # nothing in pyproject.toml names uv: uv.lock is only the first of the two locks, not the configuration
+    repo.write("pyproject.toml", PYPROJECT)
+    repo.write("uv.lock", UV_LOCK)
+    repo.write("poetry.lock", POETRY_LOCK)
+    ((path, message),) = competing(repo)
+    assert path == "poetry.lock" and "configured" not in message
+    assert message.endswith("nobody knows which one CI and the images build from.")
+
+
+# --- ED205 with locks that cannot be parsed (ED001) ----------------------------------------------------------
+# An unparsable lock still exists, and its name says which tool it belongs to: two tools' locks still compete,
+# and mending the syntax (what ED001 asks) would leave them competing. ED205 says that once, without claiming
+# anything only the content could tell. Where the content decides (is a pylock.toml the same tool's export?
+# does a pinned file agree with the lock?), an unreadable file is not reported.
+
+BROKEN_UV = "version = 1\n[[package]\nname = \n"
+BROKEN_POETRY = '[[package]]\nname = "requests"\nversion = \n'
+
+
+def _with_parse_errors(repo):
+    found = repo.findings("--select", "ED205,ED001")
+    return (sorted(f["path"] for f in found if f["code"] == "ED001"),
+            [(f["path"], f["message"]) for f in found if f["code"] == "ED205"])
+
+
+@pytest.mark.parametrize(("files", "pyproject", "path", "words"), [
+    # both unparsable, no tool configured: the same finding as for two readable locks, no "configured for"
+    ({"uv.lock": BROKEN_UV, "poetry.lock": BROKEN_POETRY}, PYPROJECT, "poetry.lock",
+     "poetry.lock and uv.lock both lock project 'app' (the repository root): nobody knows which one CI and the "
+     "images build from."),
+    # both unparsable, the project configured for Poetry: the uv.lock is the odd one out
+    ({"uv.lock": BROKEN_UV, "poetry.lock": BROKEN_POETRY},
+     PYPROJECT + '[tool.poetry.group.dev.dependencies]\npytest = "*"\n', "uv.lock",
+     "uv.lock and poetry.lock both lock project 'app' (the repository root): nobody knows which one CI and the "
+     "images build from (the project is configured for Poetry)."),
+    # one of them unparsable
+    ({"uv.lock": UV_LOCK, "poetry.lock": BROKEN_POETRY}, PYPROJECT, "poetry.lock",
+     "poetry.lock and uv.lock both lock project 'app' (the repository root): nobody knows which one CI"),
+    ({"pdm.lock": "[metadata\n", "Pipfile.lock": "{", "Pipfile": '[packages]\nrequests = "*"\n'}, PYPROJECT,
+     "pdm.lock", "(the project is configured for Pipenv)."),
+])
+def test_unparsable_locks_still_compete(repo, files, pyproject, path, words):
+    repo.write("pyproject.toml", pyproject)
+    for rel, text in files.items():
+        repo.write(rel, text)
+    unparsable, ((found_path, message),) = _with_parse_errors(repo)
+    broken = sorted(rel for rel, text in files.items() if text in (BROKEN_UV, BROKEN_POETRY, "[metadata\n", "{"))
+    assert unparsable == broken  # each reported once as unparsable (ED001), and not again by ED205
+    assert found_path == path and words in message
+
+
+@pytest.mark.parametrize("files", [
+    # one lock, unparsable: ED001's business alone
+    {"uv.lock": BROKEN_UV},
+    # a pylock.toml that cannot be read: whose export it is (created-by) is not known, so it is not judged
+    {"uv.lock": BROKEN_UV, "pylock.toml": 'lock-version = "1.0"\n[[packages]\nname = \n'},
+    {"uv.lock": UV_LOCK, "pylock.toml": 'lock-version = "1.0"\n[[packages]\nname = \n'},
+    # conda beside a PyPI lock is sound, readable or not
+    {"uv.lock": BROKEN_UV, "conda-lock.yml": "version: 1\npackage: [\n"},
+    # the locks of two different projects, both unparsable
+    {"uv.lock": BROKEN_UV, "other/pyproject.toml": PYPROJECT, "other/poetry.lock": BROKEN_POETRY},
+])
+def test_unparsable_locks_near_misses(repo, files):
+    repo.write("pyproject.toml", PYPROJECT)
+    for rel, text in files.items():
+        repo.write(rel, text)
+    unparsable, competing_found = _with_parse_errors(repo)
+    assert "uv.lock" in unparsable or "pylock.toml" in unparsable  # the broken files are still reported
+    assert competing_found == []
+
+
 # --- ED207 ---------------------------------------------------------------------------------------------------
 
 

@@ -351,6 +351,30 @@ def _competes(lock: LockRef, primary: LockRef, item: PythonProject) -> tuple[boo
 _KIND_ORDER = ("uv", "poetry", "pdm", "pipenv", "pylock", "requirements", "conda-lock", "conda-explicit")
 
 
+def _configured_for(item: PythonProject, tool: str) -> bool:
+    """Whether the project's own configuration names `tool`: its table in pyproject.toml, its build backend,
+    a Pipfile, a uv workspace, requirements.in files, an environment.yml. The project's tool may also be
+    guessed from its lockfiles alone (sources/projects.py), and then ED205 must not say "configured for"."""
+    pyproject = item.pyproject
+    backend = pyproject.data.get("build-system", {}) if pyproject is not None else None
+    backend = backend.get("build-backend") if isinstance(backend, dict) else None
+    if tool == "uv":
+        return bool(pyproject is not None and pyproject.tool("uv")) or item.workspace_root is not None \
+            or backend == "uv_build"
+    if tool == "poetry":
+        return bool(pyproject is not None and pyproject.tool("poetry")) \
+            or (isinstance(backend, str) and backend.startswith("poetry."))
+    if tool == "pdm":
+        return pyproject is not None and bool(set(pyproject.tool("pdm")) - {"build", "version"})
+    if tool == "pipenv":
+        return bool(item.pipfile_path)
+    if tool == "pip-tools":
+        return bool(item.inputs)
+    if tool == "conda":
+        return bool(item.conda_files)
+    return False
+
+
 class CompetingLockfiles(Rule):
     code = "ED205"
     name = "competing-lockfiles"
@@ -370,6 +394,9 @@ class CompetingLockfiles(Rule):
         primary = next((lock for lock in locks if item.tool and lock.tool == item.tool
                         and lock.kind not in ("requirements", "pylock")), locks[0])
         reported: set[str] = set()
+        # A lock that cannot be parsed (ED001) still competes: its file name says whose it is, and mending
+        # its syntax leaves two tools' locks. Only what needs its content (whether a pylock.toml or a pinned
+        # requirements file is the other tool's export, or agrees with the lock) is not guessed at.
         for lock in locks:
             if lock is primary or lock.shared or lock.path in reported:
                 continue
@@ -378,7 +405,7 @@ class CompetingLockfiles(Rule):
                 continue
             reported.add(lock.path)
             tool = (f" (the project is configured for {_TOOL_NAMES.get(item.tool, item.tool)})"
-                    if item.tool and item.tool == primary.tool else "")
+                    if item.tool and item.tool == primary.tool and _configured_for(item, item.tool) else "")
             yield Hit(f"{_name(lock.path)} and {primary.path} both lock project {item.label}{detail}: nobody knows "
                       f"which one CI and the images build from{tool}.", path=lock.path,
                       fix_hint=f"Keep one tool's lock: delete {lock.path}, or {primary.path} and the tool "
