@@ -143,6 +143,13 @@ class GitFacts:
         if checker is not None:
             checker.close()
 
+    def after_fork(self) -> None:
+        """In a forked child (parallel.py): forget the parent's check-ignore process, whose pipes carry the
+        parent's questions, so that this process starts its own when it asks. The parent's is untouched."""
+        checker = self.__dict__.pop("_checker", None)
+        if checker is not None:
+            checker.abandon()
+
     @cached_property
     def staged(self) -> set[str]:
         """Paths whose staged content differs from HEAD (what a pre-commit run commits)."""
@@ -220,6 +227,21 @@ class _IgnoreChecker:
         field_, _, rest = bytes(self.buffer).partition(b"\0")
         self.buffer = bytearray(rest)
         return field_
+
+    def abandon(self) -> None:
+        """Let go of this process's copies of the pipes without writing, signalling or waiting: after a
+        fork, the git process and its conversation belong to the parent. Each copy is pointed at
+        /dev/null (closing it later, or flushing a buffer left in it, reaches nothing)."""
+        null = os.open(os.devnull, os.O_RDWR)
+        try:
+            for stream in (self.process.stdin, self.process.stdout):
+                try:
+                    os.dup2(null, stream.fileno())
+                except (OSError, ValueError):
+                    pass
+        finally:
+            os.close(null)
+        self.buffer = bytearray()
 
     def close(self) -> None:
         for stream in (self.process.stdin, self.process.stdout):
