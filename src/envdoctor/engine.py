@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import traceback
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Callable
 
+from envdoctor import parallel
 from envdoctor.config import Config, ConfigError
 from envdoctor.findings import Finding, Hit, Severity
 from envdoctor.project import TARGETS, Project, compile_glob
@@ -81,17 +83,21 @@ def scan(root: Path, config: Config, registry: Registry, paths: list[Path] | Non
     rules = select_rules(registry, config)
     overrides = _severity_overrides(registry, config)
     file_ignores = _per_file_ignores(registry, config)
+    selected = {r.code for r in rules}
+    # Every file of a kind envdoctor parses is parsed once when ED001 runs, so that a broken one is
+    # reported even when no selected rule happened to need it. (Parses are cached: the rules' reads cost
+    # nothing.)
+    steps = parallel.steps_of(_by_target(rules), UnparsableFile.code in selected, tuple(TARGETS))
+    run_target = partial(_run_target, debug=debug)
     project = Project(root, config, paths)
     try:
-        raw, errors = _run(rules, project, Context(project=project, config=config), debug)
-        selected = {r.code for r in rules}
-        if UnparsableFile.code in selected:
-            # Every file of a kind envdoctor parses is parsed once, so that a broken one is reported even
-            # when no selected rule happened to need it. (Parses are cached: the rules' reads cost nothing.)
-            for target in TARGETS:
-                if target != "repository":
-                    for _ in project.items(target):
-                        pass
+        try:
+            # In one process, or two on a large repository (parallel.py: what is shared out and why).
+            raw, errors = parallel.run(project, steps, run_target)
+        except parallel.Redo:  # the two processes' results could not be merged exactly: again, in one
+            project.close()
+            project = Project(root, config, paths)
+            raw, errors = parallel.run(project, steps, run_target, jobs=1)
         findings = _apply(raw + project.problems, project, registry, selected, overrides, file_ignores)
     finally:
         project.close()
@@ -100,32 +106,43 @@ def scan(root: Path, config: Config, registry: Registry, paths: list[Path] | Non
                       source_lines=project.source_lines)
 
 
-def _run(rules: list[Rule], project: Project, context: Context, debug: bool) -> tuple[list[Finding], list[str]]:
-    """Each rule over each item of its target; a rule that raises loses its hits for that item only."""
-    raw: list[Finding] = []
-    errors: list[str] = []
+def _by_target(rules: list[Rule]) -> dict[str, list[Rule]]:
+    """The rules of each target, targets in the order of their first rule (rules come sorted by code)."""
     targets: dict[str, list[Rule]] = {}
     for rule in rules:
         if rule.target != ENGINE:
             targets.setdefault(rule.target, []).append(rule)
-    for target, target_rules in targets.items():
-        try:
-            items = list(project.items(target))
-        except KeyError:
-            errors.append(f"rule {target_rules[0].code} asks for unknown target '{target}'")
-            continue
-        for item in items:
-            for rule in target_rules:
-                try:
-                    hits = list(rule.check(item.view, context))  # all or nothing
-                except Exception as exc:  # a rule bug must not end the scan or print a traceback
-                    where = item.path or "the repository"
-                    errors.append(f"internal error in rule {rule.code} on {where}: {type(exc).__name__}: {exc}")
-                    if debug:
-                        errors.append(traceback.format_exc())
-                    continue
-                raw.extend(_finding(rule, hit, item.path) for hit in hits)
-    return raw, errors
+    return targets
+
+
+def _run_target(project: Project, target: str, target_rules: list[Rule], select: parallel.Select, *,
+                debug: bool) -> list[parallel.Chunk]:
+    """Each rule over each item of a target, where `select(count)(item, rule)` says so (parallel.py shares
+    the pairs out between processes); a rule that raises loses its hits for that item only. The results
+    come in (item index, rule index, findings, internal errors) chunks, in the order found."""
+    try:
+        items = list(project.items(target))
+    except KeyError:
+        return [(-1, -1, [], [f"rule {target_rules[0].code} asks for unknown target '{target}'"])]
+    chosen = select(len(items))
+    context = Context(project=project, config=project.config)
+    chunks: list[parallel.Chunk] = []
+    for index, item in enumerate(items):
+        for position, rule in enumerate(target_rules):
+            if not chosen(index, position):
+                continue
+            try:
+                hits = list(rule.check(item.view, context))  # all or nothing
+            except Exception as exc:  # a rule bug must not end the scan or print a traceback
+                where = item.path or "the repository"
+                errors = [f"internal error in rule {rule.code} on {where}: {type(exc).__name__}: {exc}"]
+                if debug:
+                    errors.append(traceback.format_exc())
+                chunks.append((index, position, [], errors))
+                continue
+            if hits:
+                chunks.append((index, position, [_finding(rule, hit, item.path) for hit in hits], []))
+    return chunks
 
 
 def _apply(raw: list[Finding], project: Project, registry: Registry, selected: set[str],
