@@ -16,9 +16,10 @@ One `Build` per Dockerfile per scan (cached on the Project), answering:
   file it came from), absent, or unknown (then the rules stay silent).
 
 Stages built FROM one another form a tree (a base stage always comes earlier in the file). Nothing here
-walks a stage's whole FROM-chain per question: steps are kept per stage (`own_steps`), `locate` answers
-from the stage's own steps and falls back on its base's answer (memoised per stage and path), and
-`is_ancestor` is an interval test on the tree. A Dockerfile of thousands of chained stages stays linear.
+walks a stage's whole FROM-chain per question: steps are kept per stage (`own_steps`); `locate` answers
+from the stage's own steps, else from the nearest stage up the chain that may decide the path, found in
+an index of what each stage's steps can decide (`_Candidates`); `is_ancestor` is an interval test on
+the tree. A Dockerfile of thousands of chained stages stays linear.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from __future__ import annotations
 import posixpath
 import re
 import weakref
-from bisect import bisect_left
+from bisect import bisect_left, bisect_right
 from collections import ChainMap
 from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
@@ -192,6 +193,7 @@ class Build:
         self._positions: dict[int, dict[int, int]] = {}
         self._deciding: dict[tuple[int, str], tuple[list[int], list[Located]]] = {}
         self._at_end: dict[tuple[int, str], Located] = {}
+        self._candidates: _Candidates | None = None
         self.memo: dict[str, dict] = {}  # the rules' own per-build memos (docker.py), by name
         self.shipped: set[int] = {s.index for s in self.chain(self.final)} if self.final else set()
         self.relevant: set[int] = self._relevant()
@@ -539,30 +541,35 @@ class Build:
         return deciding
 
     def _at_end_of(self, stage: Stage, image_path: str) -> Located:
-        """What `image_path` holds at the end of `stage`: its own last deciding step's answer, else its
-        base's (walked up once: every stage passed on the way keeps the answer)."""
-        passed: list[tuple[int, str]] = []
-        item: Stage | None = stage
+        """What `image_path` holds at the end of `stage`: the answer of the last step that decides it in the
+        stage or up its FROM-chain (absent when none does). The stages that may decide it are found by
+        `_Candidates`, not by asking every stage up the chain: each stage of a long chain may ask about
+        paths of its own (its WORKDIR), which no stage above it decides."""
+        key = (stage.index, image_path)
+        found = self._at_end.get(key)
+        if found is not None:
+            return found
+        if self._candidates is None:
+            self._candidates = _Candidates(self)
         found = _ABSENT
+        item: Stage | None = stage
         while item is not None:
-            key = (item.index, image_path)
-            known = self._at_end.get(key)
-            if known is not None:
-                found = known
+            index = self._candidates.deepest(item, image_path)
+            if index < 0:
                 break
-            answers = self._own_deciding(item, image_path)[1]
-            passed.append(key)
+            candidate = self.dockerfile.stages[index]
+            answers = self._own_deciding(candidate, image_path)[1]
             if answers:
                 found = answers[-1]
                 break
-            base = self.base(item)
-            item = base if base is not None and base.index < item.index else None
-        for key in passed:
-            self._at_end[key] = found
+            item = self.base(candidate)  # a candidate that does not decide after all: on up from there
+        self._at_end[key] = found
         return found
 
     def _decides(self, step: Step, image_path: str) -> Located | None:
-        """What `step` says about `image_path`, or None when it leaves it as it was."""
+        """What `step` says about `image_path`, or None when it leaves it as it was. (`_Candidates` files
+        each step under what it can decide: a step that may decide a new kind of path must be filed there
+        too; tests/robustness/test_scaling_counts.py compares `locate` with a walk of every step.)"""
         if isinstance(step, RunStep):
             # A RUN that names the file, clones or generates files may have put it there: unknown.
             text = step.instruction.args + "".join(h.body for h in step.instruction.heredocs)
@@ -641,6 +648,123 @@ class Build:
 
 
 _ABSENT = Located("absent")
+
+
+class _Candidates:
+    """Which stages may decide an image path (`Build._decides`), so that `Build.locate` finds the nearest
+    one up a FROM-chain by bisection instead of asking every stage of the chain.
+
+    Each stage is filed under what its own steps can decide, a necessary condition read off
+    `_decides`/`_through_copy` (the stage is only a candidate: `Build._own_deciding` has the last word):
+    - any path (`universal`): a RUN that clones or generates files; a COPY from the context whose
+      destination is not known, or with a source not known into a folder;
+    - the paths whose base name a RUN's text holds (`runs`, searched once per base name);
+    - one path (`exact`): where a COPY of one context file lands;
+    - the paths at or below a folder (`folders`): the destination of any other COPY.
+    The stages of a key are kept in the order of a depth-first walk of the stage tree, with, for each,
+    the nearest of them it is built FROM (`_prepare`), so that the stage of a key nearest above a given
+    stage is a bisection and a short walk (`_deepest`).
+    """
+
+    def __init__(self, build: Build) -> None:
+        self.build = build
+        self.universal: list[int] = []
+        self.exact: dict[str, list[int]] = {}
+        self.folders: dict[str, list[int]] = {}
+        self.run_texts: list[tuple[int, str]] = []
+        self.runs: dict[str, list[int]] = {}
+        self.prepared: dict[tuple[str, str], tuple[list[int], list[int], list[int]]] = {}
+
+        def file(where: list[int], index: int) -> None:
+            if not where or where[-1] != index:
+                where.append(index)
+
+        for stage in build.dockerfile.stages:
+            index = stage.index
+            for step in build.own_steps(stage):
+                if isinstance(step, RunStep):
+                    text = step.instruction.args + "".join(h.body for h in step.instruction.heredocs)
+                    if "git clone" in text or any(_creates_files(c.py) for c in step.commands):
+                        file(self.universal, index)
+                    else:
+                        self.run_texts.append((index, text))
+                    continue
+                dest = step.dest
+                if dest is None:
+                    if step.from_context:
+                        file(self.universal, index)
+                    continue
+                if not step.from_context:
+                    file(self.folders.setdefault(dest, []), index)
+                    continue
+                for source in step.sources:
+                    if source.rel is None:
+                        file(self.universal if step.dest_is_dir else self.folders.setdefault(dest, []), index)
+                    elif source.wildcard or source.rel == "." or build.kind(source.rel) == "dir":
+                        file(self.folders.setdefault(dest, []), index)
+                    else:
+                        file(self.exact.setdefault(clean_path(f"{dest}/{posixpath.basename(source.rel)}"), []),
+                             index)
+                        if not step.dest_is_dir:
+                            file(self.exact.setdefault(dest, []), index)
+
+    def deepest(self, stage: Stage, image_path: str) -> int:
+        """The index of the nearest stage that may decide `image_path` among `stage` and the stages it is
+        built FROM, or -1."""
+        name = posixpath.basename(image_path)
+        if name not in self.runs:
+            self.runs[name] = sorted({index for index, text in self.run_texts if name in text})
+        keys = [("universal", ""), ("runs", name), ("exact", image_path)]
+        folder = image_path
+        while True:
+            keys.append(("folders", folder))
+            cut = folder.rfind("/")
+            if cut < 0 or folder == "/":
+                break
+            folder = folder[:cut] or "/"
+        best = -1
+        for key in keys:
+            found = self._deepest(key, stage.index)
+            best = max(best, found)  # the stages above one stage: the nearest has the largest index
+        return best
+
+    def _members(self, key: tuple[str, str]) -> list[int]:
+        kind, value = key
+        if kind == "universal":
+            return self.universal
+        if kind == "runs":
+            return self.runs[value]
+        return (self.exact if kind == "exact" else self.folders).get(value, [])
+
+    def _deepest(self, key: tuple[str, str], index: int) -> int:
+        prepared = self.prepared.get(key)
+        if prepared is None:
+            prepared = self.prepared[key] = self._prepare(self._members(key))
+        enters, members, parents = prepared
+        if not members:
+            return -1
+        start, _ = self.build.descendants(self.build.dockerfile.stages[index])
+        i = bisect_right(enters, start) - 1
+        while i >= 0:
+            member = members[i]
+            if self.build.is_ancestor(self.build.dockerfile.stages[member], self.build.dockerfile.stages[index]):
+                return member
+            i = parents[i]  # the member nearest above it: the nearest above `index` is one of those
+        return -1
+
+    def _prepare(self, members: list[int]) -> tuple[list[int], list[int], list[int]]:
+        """The members in depth-first order, with their positions' nearest member above each (-1: none)."""
+        stages = self.build.dockerfile.stages
+        ordered = sorted(members, key=lambda index: self.build.enters(stages[index]))
+        enters = [self.build.enters(stages[index]) for index in ordered]
+        parents: list[int] = []
+        open_: list[int] = []  # positions whose stage tree holds the current member
+        for position, index in enumerate(ordered):
+            while open_ and not self.build.is_ancestor(stages[ordered[open_[-1]]], stages[index]):
+                open_.pop()
+            parents.append(open_[-1] if open_ else -1)
+            open_.append(position)
+        return enters, ordered, parents
 
 
 def _creates_files(py: PyCommand | None) -> bool:
