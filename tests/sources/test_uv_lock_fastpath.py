@@ -96,7 +96,7 @@ def test_block_reader_gives_what_the_toml_parser_gives(text):
 
 def test_parse_uv_lock_views_are_the_same(monkeypatch):
     fast = parse_uv_lock(REAL_SHAPES, "uv.lock")
-    monkeypatch.setattr(lockfiles, "_read_uv_lock", parse_toml)
+    monkeypatch.setattr(lockfiles, "_uv_lock_blocks", lambda text: (parse_toml(text), None))
     slow = parse_uv_lock(REAL_SHAPES, "uv.lock")
     assert fast.packages == slow.packages
     assert [vars(p) for p in fast.projects] == [vars(p) for p in slow.projects]
@@ -116,3 +116,13 @@ def test_no_packages_or_odd_layout_is_parsed_whole():
     assert _read_uv_lock("version = 1\n").data == {"version": 1}
     odd = "version = 1\n\n[[package]]\nname = \"a\"\nsource = { editable = \".\" }\n\n[other]\nx = 1\n"
     assert _no_artefacts(_read_uv_lock(odd).data) == _no_artefacts(parse_toml(odd).data)
+
+
+@pytest.mark.parametrize("line", [
+    "sdist = {}", "sdist = {", "sdist = { url = \"x\" }", "sdist = { url = \"x\" },", "sdist = {}x", "sdist = }",
+    "    { url = \"x\" },", "    { url = },", "    { url = \"x\" }", "    { path = \"a\" },", "    { path = },",
+    "    {url = \"x\"},", "   { url = \"x\" },", "    { url = \"\r\" },", "    { url = \"x\" },\r", "wheels = [", "",
+    "    { name = \"x\" },", "    { url = \"x\" }, # c", "\tsdist = {}",
+])
+def test_artefact_lines_are_told_apart_as_by_the_pattern(line):
+    assert lockfiles._uv_artefact(line) == bool(lockfiles._UV_ARTEFACT_RE.match(line))

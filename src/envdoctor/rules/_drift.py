@@ -197,21 +197,38 @@ def _uv_default_groups(pyproject) -> set[str] | str:
     return {"dev"}
 
 
+def _uv_node(entry) -> tuple[str, Any, Any, dict[str, Any], dict[str, Any], bool]:
+    """(name, version, dependencies, optional-dependencies, dev-dependencies, is-the-root) of an entry of
+    `UvLock.entries`: a package table (reduced to the walk's keys), or a LockedPackage standing for a
+    third-party table whose dependencies are all bare names (then its `dependencies`, already normalised)."""
+    if isinstance(entry, dict):
+        source = _dict(entry.get("source"))
+        root = any(source.get(k) in (".", "./") for k in ("editable", "virtual", "directory"))
+        return (canonicalize_name(entry["name"]), entry.get("version"), entry.get("dependencies"),
+                _dict(entry.get("optional-dependencies")), _dict(entry.get("dev-dependencies")), root)
+    return entry.name, entry.version, entry.dependencies, {}, {}, False
+
+
 def _uv_required(lock, markers, pyproject) -> dict[str, set[str]] | None:
-    data = lock.doc.data if lock.doc is not None else {}
-    entries = [e for e in _list(data.get("package")) if isinstance(e, dict) and isinstance(e.get("name"), str)]
-    by_name: dict[str, list[dict[str, Any]]] = {}
-    for entry in entries:
-        by_name.setdefault(canonicalize_name(entry["name"]), []).append(entry)
-    roots = [e for e in entries
-             if any(_dict(e.get("source")).get(k) in (".", "./") for k in ("editable", "virtual", "directory"))]
+    nodes = [_uv_node(e) for e in getattr(lock, "entries", ())]
+    by_name: dict[str, list[tuple[str, Any, Any, dict[str, Any], dict[str, Any], bool]]] = {}
+    for node in nodes:
+        by_name.setdefault(node[0], []).append(node)
+    roots = [node for node in nodes if node[5]]
     if len(roots) != 1:
         return None  # a workspace without a root project: which members `uv sync` installs is not judged
     root = roots[0]
     required: dict[str, set[str]] = {}
-    queue: list[tuple[dict[str, Any], tuple[str, ...]]] = []
+    queue: list[tuple[tuple[str, Any, Any, dict[str, Any], dict[str, Any], bool], tuple[str, ...]]] = []
 
     def follow(dependencies: Any) -> None:
+        if isinstance(dependencies, tuple):  # a LockedPackage's bare dependencies: normalised names
+            for name in dependencies:
+                candidates = by_name.get(name)
+                if not candidates:
+                    raise Unknown(f"{name} is not in the lock")
+                queue.extend((candidate, ()) for candidate in candidates)
+            return
         for dependency in _list(dependencies):
             dependency = _dict(dependency)
             name = dependency.get("name")
@@ -219,31 +236,30 @@ def _uv_required(lock, markers, pyproject) -> dict[str, set[str]] | None:
                 continue
             candidates = by_name.get(canonicalize_name(name), [])
             if isinstance(dependency.get("version"), str):
-                candidates = [c for c in candidates if c.get("version") == dependency["version"]]
+                candidates = [c for c in candidates if c[1] == dependency["version"]]
             if not candidates:
                 raise Unknown(f"{name} is not in the lock")
             extras = tuple(e for e in _list(dependency.get("extra")) if isinstance(e, str))
             queue.extend((candidate, extras) for candidate in candidates)
 
-    follow(root.get("dependencies"))
-    groups = _dict(root.get("dev-dependencies"))
+    follow(root[2])
     wanted = _uv_default_groups(pyproject)
-    for group, dependencies in groups.items():
+    for group, dependencies in root[4].items():
         if wanted == "all" or canonicalize_name(group) in wanted:
             follow(dependencies)
     seen: set[tuple[str, str, tuple[str, ...]]] = set()
     while queue:
-        entry, extras = queue.pop()
-        key = (canonicalize_name(entry["name"]), str(entry.get("version")), extras)
+        node, extras = queue.pop()
+        name, version, dependencies, optional = node[0], node[1], node[2], node[3]
+        key = (name, str(version), extras)
         if key in seen:
             continue
         seen.add(key)
-        _add(required, key[0], entry.get("version") if isinstance(entry.get("version"), str) else None)
-        follow(entry.get("dependencies"))
-        optional = _dict(entry.get("optional-dependencies"))
+        _add(required, name, version if isinstance(version, str) else None)
+        follow(dependencies)
         for extra in extras:
             follow(optional.get(extra, optional.get(canonicalize_name(extra))))
-    required.pop(canonicalize_name(root["name"]), None)
+    required.pop(root[0], None)
     return required
 
 

@@ -11,8 +11,12 @@ The public API, for rules and for anyone who needs what a lock pins:
   versions for different markers or platforms).
 - `Lockfile.unknown_version`: set (to a sentence) when the format version is newer than this reader knows;
   the file was then read as far as possible.
-- Kind-specific views: `UvLock.projects` / `.manifest` (the inputs uv recorded), `PoetryLock`,
-  `PdmLock`, `PipfileLock` (`content_hash`, `.generator`), `RequirementsLock` (`.command`, `.via`).
+- Kind-specific views: `UvLock.projects` / `.manifest` (the inputs uv recorded) / `.entries` (what ED408's
+  dependency walk reads), `PoetryLock`, `PdmLock`, `PipfileLock` (`content_hash`, `.generator`),
+  `RequirementsLock` (`.command`, `.via`).
+- Memory: a monorepo holds every lock at once, so a parsed lock keeps what the rules read and no more (the
+  raw package tables are dropped once read; names and versions are interned). tests/sources/
+  test_uv_lock_compact.py bounds a uv.lock's size per package.
 
 Nothing here runs a tool; every reader returns best effort on odd but parsable input, and raises
 `SourceError` (through `TomlError`) only for files that are not TOML/JSON/YAML at all.
@@ -25,7 +29,8 @@ import re
 import shlex
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Any
+from sys import intern
+from typing import Any, NamedTuple
 
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
@@ -120,7 +125,7 @@ def _name(value: Any) -> str | None:
 def _table_lines(lines: list[str], header: str) -> list[int]:
     """1-based lines of each `[[header]]` array-of-tables entry, in order."""
     pattern = re.compile(r"^\s*\[\[\s*" + re.escape(header) + r"\s*\]\]\s*(#.*)?$")
-    return [number for number, line in enumerate(lines, start=1) if pattern.match(line)]
+    return [number for number, line in enumerate(lines, start=1) if "[[" in line and pattern.match(line)]
 
 
 def _line(lines: list[int], index: int) -> int:
@@ -176,6 +181,12 @@ class UvLock(Lockfile):
     revision: int = 0
     projects: list[UvProjectRecord] = field(default_factory=list)
     manifest: dict[str, Any] = field(default_factory=dict)  # the raw [manifest] table
+    # The [[package]] tables as ED408's dependency walk reads them (rules/_drift.py), in file order: a table
+    # whose LockedPackage says all the walk needs (a registry, git or URL package with only bare
+    # `{ name = ... }` dependencies, most of a lock) is that LockedPackage; any other table (local projects,
+    # dependencies with markers, extras or versions, optional dependencies, blank names) is kept, reduced to
+    # the keys the walk reads. `doc.data` no longer holds the package tables.
+    entries: list[LockedPackage | dict[str, Any]] = field(default_factory=list, repr=False)
 
     def manifest_requirements(self, key: str) -> list[UvRequirement]:
         return [r for r in (_uv_requirement(e) for e in _list(self.manifest.get(key))) if r is not None]
@@ -221,42 +232,86 @@ _UV_MARKER_RE = re.compile(r'^    "([^"\\]*)",$')
 _UV_ARTEFACT_RE = re.compile(r'^(sdist = \{.*\}|    \{ url = .*\},|    \{ path = .*\},)$')
 
 
-def _uv_simple_package(lines: list[str]) -> dict[str, Any] | None:
-    """The `[[package]]` entry of a registry, git or URL package read line by line, or None when any
+class _UvBlock(NamedTuple):
+    """A third-party `[[package]]` block read line by line: what its table holds (artefacts left out)."""
+
+    name: str
+    version: str | None  # None: no `version` key
+    source_kind: str  # registry, git or url
+    source: str
+    dependencies: list[str | dict[str, Any]] | None  # a bare name, or the inline table; None: no key
+    resolution_markers: list[str] | None  # None: no key
+
+    def table(self) -> dict[str, Any]:
+        """The block as the TOML parser reads it (without `sdist` and `wheels`)."""
+        entry: dict[str, Any] = {"name": self.name}
+        if self.version is not None:
+            entry["version"] = self.version
+        entry["source"] = _uv_source(self.source_kind, self.source)
+        if self.dependencies is not None:
+            entry["dependencies"] = [{"name": d} if isinstance(d, str) else d for d in self.dependencies]
+        if self.resolution_markers is not None:
+            entry["resolution-markers"] = self.resolution_markers
+        return entry
+
+
+def _uv_simple_block(lines: list[str]) -> _UvBlock | None:
+    """The `[[package]]` block of a registry, git or URL package read line by line, or None when any
     line is not of the shapes uv writes (then the TOML parser reads the block)."""
-    entry: dict[str, Any] = {}
+    name = version = kind = location = None
+    dependencies: list[str | dict[str, Any]] | None = None
+    markers: list[str] | None = None
     in_list: str | None = None  # the multi-line array being read
     for line in lines[1:]:
         if in_list is not None:
             if line == "]":
                 in_list = None
-                continue
-            if in_list == "dependencies":
-                dependency = _uv_dependency(line)
-                if dependency is None:
+            elif in_list == "wheels":
+                if not _uv_artefact(line):
                     return None
-                entry["dependencies"].append(dependency)
-            elif in_list == "resolution-markers" and (marker := _UV_MARKER_RE.match(line)):
-                entry["resolution-markers"].append(marker.group(1))
-            elif not (in_list == "wheels" and _UV_ARTEFACT_RE.match(line)):
+            elif in_list == "dependencies":
+                match = _UV_DEPENDENCY_RE.match(line)
+                if match:
+                    dependencies.append(match.group(1))  # type: ignore[union-attr]
+                else:
+                    table = _uv_inline_table(line)
+                    if table is None:
+                        return None
+                    dependencies.append(table)  # type: ignore[union-attr]
+            elif (marker := _UV_MARKER_RE.match(line)):
+                markers.append(marker.group(1))  # type: ignore[union-attr]
+            else:
                 return None
             continue
         if not line:
             continue
         key = _UV_KEY_RE.match(line)
         if key:
-            entry[key.group(1)] = key.group(2)
+            if key.group(1) == "name":
+                name = key.group(2)
+            else:
+                version = key.group(2)
         elif (source := _UV_SOURCE_RE.match(line)):
-            entry["source"] = _uv_source(source.group(1), source.group(2))
-        elif line in ("dependencies = [", "resolution-markers = [", "wheels = ["):
-            in_list = line.split(" ", 1)[0]
-            if in_list != "wheels":
-                entry[in_list] = []
-        elif line.startswith("sdist = {") and _UV_ARTEFACT_RE.match(line):
-            continue
-        else:
+            kind, location = intern(source.group(1)), source.group(2)  # kept by every LockedPackage: one string
+        elif line == "dependencies = [":
+            in_list, dependencies = "dependencies", []
+        elif line == "resolution-markers = [":
+            in_list, markers = "resolution-markers", []
+        elif line == "wheels = [":
+            in_list = "wheels"
+        elif not (line.startswith("sdist = {") and _uv_artefact(line)):
             return None
-    return entry if in_list is None and "name" in entry and "source" in entry else None
+    if in_list is not None or name is None or kind is None:
+        return None
+    return _UvBlock(name, version, kind, location, dependencies, markers)  # type: ignore[arg-type]
+
+
+def _uv_artefact(line: str) -> bool:
+    """`_UV_ARTEFACT_RE.match(line)` by string tests (real locks list dozens of wheels per package). Each
+    prefix ends otherwise than its suffix starts, so a line with both holds `.*` between them."""
+    if line.endswith("},"):
+        return line.startswith(("    { url = ", "    { path = "))
+    return line.endswith("}") and line.startswith("sdist = {")
 
 
 @lru_cache(maxsize=256)
@@ -266,12 +321,9 @@ def _uv_source(kind: str, location: str) -> dict[str, str]:
     return {kind: location}
 
 
-def _uv_dependency(line: str) -> dict[str, Any] | None:
-    """One `{ name = ... }` line of a dependencies array: the common bare form by hand, others (markers,
-    extras, versions) through the TOML parser, one line at a time."""
-    match = _UV_DEPENDENCY_RE.match(line)
-    if match:
-        return {"name": match.group(1)}
+def _uv_inline_table(line: str) -> dict[str, Any] | None:
+    """A `{ ... }` line of a dependencies array other than the bare `{ name = ... }` (markers, extras,
+    versions), through the TOML parser, one line at a time."""
     table = _UV_INLINE_TABLE_RE.match(line)
     if table is None:
         return None
@@ -282,39 +334,48 @@ def _uv_dependency(line: str) -> dict[str, Any] | None:
     return value if isinstance(value, dict) else None
 
 
-def _read_uv_lock(text: str) -> TomlDocument:
-    """uv.lock as parse_toml would return it, but faster: the header and every block uv did not write
-    in its usual shape (local projects with their metadata, optional or dev dependencies) go through the
-    TOML parser; third-party packages, most of a lock, are read line by line (see _uv_simple_package).
-    Line numbers are those of the whole file. A block the TOML parser rejects is an error (ED001) at its
-    real line, since each block is parsed with blank lines standing in for the lines before it."""
+def _uv_lock_blocks(text: str) -> tuple[TomlDocument, list[_UvBlock | dict[str, Any]] | None]:
+    """uv.lock's header, and its `[[package]]` tables in order: each block uv wrote in its usual shape
+    read line by line (an `_UvBlock`), every other block (local projects with their metadata, optional or
+    dev dependencies) through the TOML parser. (document, None) when the file is read whole by the TOML
+    parser: no `[[package]]` line, a `package` key outside the blocks, or tables other than [[package]]
+    and its subtables. A block the TOML parser rejects is an error (ED001) at its real line, since each
+    block is parsed with blank lines standing in for the lines before it."""
     lines = split_lines(text)
     starts = [i for i, line in enumerate(lines) if line == "[[package]]"]
     if not starts:
-        return parse_toml(text)
+        return parse_toml(text), None
     header = parse_toml("\n".join(lines[: starts[0]]))
-    data = header.data
-    if "package" in data:  # a `package` key outside the blocks: leave such a file to the TOML parser
-        return parse_toml(text)
-    packages: list[Any] = []
+    if "package" in header.data:  # a `package` key outside the blocks: leave such a file to the TOML parser
+        return parse_toml(text), None
+    packages: list[_UvBlock | dict[str, Any]] = []
     for number, start in enumerate(starts):
         end = starts[number + 1] if number + 1 < len(starts) else len(lines)
         block = lines[start:end]
-        entry = _uv_simple_package(block)
-        if entry is None:
+        simple = _uv_simple_block(block)
+        if simple is None:
             # Blank lines before the block keep the TOML parser's line numbers those of the file.
             parsed = parse_toml("\n" * start + "\n".join(block)).data
             tables = parsed.get("package")
             if not isinstance(tables, list) or len(tables) != 1 or set(parsed) != {"package"}:
-                return parse_toml(text)  # tables other than [[package]] and its subtables: read it whole
-            entry = tables[0]
-        packages.append(entry)
-    data["package"] = packages
-    return TomlDocument(data, lines)
+                return parse_toml(text), None  # tables other than [[package]] and its subtables: read it whole
+            packages.append(tables[0])
+        else:
+            packages.append(simple)
+    return TomlDocument(header.data, lines), packages
+
+
+def _read_uv_lock(text: str) -> TomlDocument:
+    """uv.lock as parse_toml would return it (without the `sdist` and `wheels` of the blocks read line by
+    line, which nothing reads), but faster: see `_uv_lock_blocks`. Line numbers are those of the file."""
+    doc, packages = _uv_lock_blocks(text)
+    if packages is not None:
+        doc.data["package"] = [p.table() if isinstance(p, _UvBlock) else p for p in packages]
+    return doc
 
 
 def parse_uv_lock(text: str, rel: str) -> UvLock:
-    doc = _read_uv_lock(text)
+    doc, blocks = _uv_lock_blocks(text)
     data = doc.data
     lock = UvLock(rel, "uv", doc=doc, generator="uv")
     version, revision = data.get("version"), data.get("revision", 0)
@@ -331,27 +392,98 @@ def parse_uv_lock(text: str, rel: str) -> UvLock:
     lock.requires_python = _str(data.get("requires-python"))
     lock.manifest = _dict(data.get("manifest"))
     lines = _table_lines(doc.lines, "package")
-    for index, entry in enumerate(_list(data.get("package"))):
+    entries: list[LockedPackage | dict[str, Any]] = []
+    names: dict[str, str | None] = {}  # as written -> normalised and interned (each name is written often)
+
+    def normalised(value: Any) -> str | None:
+        if not isinstance(value, str):
+            return None
+        name = names.get(value, "")
+        if name == "":
+            name = names[value] = _interned_name(value)
+        return name
+
+    for index, entry in enumerate(_list(data.get("package")) if blocks is None else blocks):
+        if isinstance(entry, _UvBlock):
+            # The common case, without building the table: a registry, git or URL package.
+            name = normalised(entry.name)
+            if name is None:  # a blank name: no package, but the walk sees it
+                entries.append(_uv_walk_table(entry.table()))
+                continue
+            dependencies: tuple[str, ...] = ()
+            plain = True
+            if entry.dependencies:
+                found = [normalised(d) if isinstance(d, str) else normalised(d.get("name"))
+                         for d in entry.dependencies]
+                dependencies = tuple(n for n in found if n)
+                plain = len(dependencies) == len(found) and all(
+                    isinstance(d, str) or (len(d) == 1 and "name" in d) for d in entry.dependencies)
+            package = LockedPackage(
+                name=name, version=intern(entry.version) if entry.version is not None else None, marker=None,
+                groups=(), line=_line(lines, index), source=entry.source_kind, dependencies=dependencies,
+            )
+            lock.packages.append(package)
+            entries.append(package if plain else _uv_walk_table(entry.table()))
+            continue
         if not isinstance(entry, dict):
             continue
-        name = _name(entry.get("name"))
+        name = normalised(entry.get("name"))
         if name is None:
+            if isinstance(entry.get("name"), str):
+                entries.append(_uv_walk_table(entry))  # a blank name: no package, but the walk sees it
             continue
         source = _dict(entry.get("source"))
         source_kind = next((k for k in _UV_SOURCE_KEYS if k in source), None)
         line = _line(lines, index)
-        dependencies = tuple(n for n in (_name(_dict(d).get("name")) for d in _list(entry.get("dependencies")))
+        dependencies = tuple(n for n in (normalised(_dict(d).get("name")) for d in _list(entry.get("dependencies")))
                              if n)
         location = source.get(source_kind) if source_kind in ("editable", "virtual", "directory", "path") else None
-        lock.packages.append(LockedPackage(
-            name=name, version=_str(entry.get("version")), marker=None, groups=(), line=line,
-            source=source_kind, dependencies=dependencies,
+        version = entry.get("version")
+        package = LockedPackage(
+            name=name, version=intern(version) if isinstance(version, str) else None, marker=None, groups=(),
+            line=line, source=source_kind, dependencies=dependencies,
             location=location if isinstance(location, str) else None,
-        ))
+        )
+        lock.packages.append(package)
+        entries.append(package if _uv_plain(entry, source, dependencies) else _uv_walk_table(entry))
         if source_kind in ("editable", "virtual", "directory") and isinstance(source.get(source_kind), str):
             metadata = entry.get("metadata")
             lock.projects.append(_uv_project(name, entry, source_kind, source[source_kind], metadata, line))
+    lock.entries = entries
+    # The package tables are now in `packages` and `entries`; the raw ones (their artefact lists, hashes
+    # and URLs) would be most of a monorepo's memory, kept for nothing.
+    data.pop("package", None)
     return lock
+
+
+def _interned_name(value: Any) -> str | None:
+    """`_name`, interned: a name is written once per lock it is in and once per package requiring it, and a
+    monorepo's locks name the same packages again and again; one string for all of them."""
+    name = _name(value)
+    return intern(name) if name is not None else None
+
+
+# The keys of a [[package]] table that ED408's dependency walk reads (rules/_drift.py).
+_UV_WALK_KEYS = ("name", "version", "source", "dependencies", "optional-dependencies", "dev-dependencies")
+
+
+def _uv_walk_table(entry: dict[str, Any]) -> dict[str, Any]:
+    return {key: entry[key] for key in _UV_WALK_KEYS if key in entry}
+
+
+def _uv_plain(entry: dict[str, Any], source: dict[str, Any], dependencies: tuple[str, ...]) -> bool:
+    """Whether the walk learns nothing from the table that its LockedPackage does not hold: not a local
+    source (which may be the root), a string version or none, no optional or dev dependencies, and only
+    bare `{ name = ... }` dependencies, every one of them in `dependencies`."""
+    if any(key in source for key in ("editable", "virtual", "directory")):
+        return False
+    if "optional-dependencies" in entry or "dev-dependencies" in entry:
+        return False
+    if not isinstance(entry.get("version", ""), str):
+        return False
+    listed = entry.get("dependencies", [])
+    return (isinstance(listed, list) and len(listed) == len(dependencies)
+            and all(isinstance(d, dict) and len(d) == 1 and "name" in d for d in listed))
 
 
 def _uv_project(name: str, entry: dict[str, Any], kind: str, path: str, metadata: Any, line: int) -> UvProjectRecord:
@@ -432,12 +564,19 @@ def parse_poetry_lock(text: str, rel: str) -> PoetryLock:
             marker = _str(markers)
         source = _dict(entry.get("source"))
         lock.packages.append(LockedPackage(
-            name=_name(entry.get("name")) or "", version=_str(entry.get("version")), marker=marker,
+            name=_interned_name(entry.get("name")) or "", version=_str(entry.get("version")), marker=marker,
             groups=groups, line=_line(lines, index), source=_str(source.get("type")) or "registry",
             location=_str(source.get("url")) if source.get("type") == "directory" else None,
-            dependencies=tuple(canonicalize_name(d) for d in _dict(entry.get("dependencies")) if isinstance(d, str)),
+            dependencies=tuple(intern(canonicalize_name(d)) for d in _dict(entry.get("dependencies")) if isinstance(d, str)),
         ))
+    # ED408 reads these keys of the package tables (rules/_drift.py); the rest (file hashes, sources) is
+    # in `packages` or read by no one.
+    data["package"] = [{k: e[k] for k in _POETRY_WALK_KEYS if k in e} if isinstance(e, dict) else e
+                       for e in _list(data.get("package"))]
     return lock
+
+
+_POETRY_WALK_KEYS = ("name", "version", "optional", "groups", "markers")
 
 
 # --- pdm.lock ----------------------------------------------------------------------------------------------
@@ -483,11 +622,12 @@ def parse_pdm_lock(text: str, rel: str) -> PdmLock:
                 source = "git" if key == "revision" else key
                 break
         lock.packages.append(LockedPackage(
-            name=_name(entry.get("name")) or "", version=_str(entry.get("version")),
+            name=_interned_name(entry.get("name")) or "", version=_str(entry.get("version")),
             location=_str(entry.get("path")),
             marker=_str(entry.get("marker")), groups=tuple(g for g in _list(entry.get("groups")) if isinstance(g, str)),
             line=_line(lines, index), source=source, dependencies=tuple(dependencies),
         ))
+    data.pop("package", None)  # read into `packages`; the tables (file hashes) are read by no one
     return lock
 
 
@@ -496,7 +636,7 @@ _REQUIREMENT_NAME_RE = re.compile(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)")
 
 def _requirement_name(text: str) -> str | None:
     match = _REQUIREMENT_NAME_RE.match(text)
-    return canonicalize_name(match.group(1)) if match else None
+    return intern(canonicalize_name(match.group(1))) if match else None
 
 
 # --- pylock.toml (PEP 751) ------------------------------------------------------------------------------
@@ -534,10 +674,11 @@ def parse_pylock(text: str, rel: str) -> PyLock:
             continue
         source = next((k for k in ("vcs", "directory", "archive", "sdist", "wheels") if k in entry), None)
         lock.packages.append(LockedPackage(
-            name=_name(entry.get("name")) or "", version=_str(entry.get("version")), marker=_str(entry.get("marker")),
+            name=_interned_name(entry.get("name")) or "", version=_str(entry.get("version")), marker=_str(entry.get("marker")),
             line=_line(lines, index), source={"sdist": "registry", "wheels": "registry"}.get(source or "", source),
-            dependencies=tuple(n for n in (_name(_dict(d).get("name")) for d in _list(entry.get("dependencies"))) if n),
+            dependencies=tuple(n for n in (_interned_name(_dict(d).get("name")) for d in _list(entry.get("dependencies"))) if n),
         ))
+    data.pop("packages", None)  # read into `packages`; the tables (artefacts, hashes) are read by no one
     return lock
 
 
