@@ -101,8 +101,20 @@ def _chain_of_workdirs(root: Path, n: int) -> None:
                   "uv.lock": "version = 1\n", "f0.txt": ""})
 
 
+def _chain_of_folder_copies(root: Path, n: int) -> None:
+    """n chained stages, each copying the same folder into /app and asking about a path of its own below
+    /app that the folder does not hold: every stage may decide it, none does."""
+    lines = ["FROM python:3.12-slim AS base", "COPY . /app"]
+    for i in range(n):
+        lines += [f"FROM {'base' if i == 0 else f's{i - 1}'} AS s{i}", "COPY src/ /app/", f"WORKDIR /app/w{i}",
+                  "RUN uv sync --locked"]
+    _write(root, {"Dockerfile": "\n".join(lines) + "\n", "pyproject.toml": '[project]\nname = "app"\nversion = "1"\n',
+                  "src/app/__init__.py": ""})
+
+
 @pytest.mark.slow
-@pytest.mark.parametrize(("make", "code"), [(_chain, "ED103"), (_chain_of_workdirs, "ED103")])
+@pytest.mark.parametrize(("make", "code"), [(_chain, "ED103"), (_chain_of_workdirs, "ED103"),
+                                           (_chain_of_folder_copies, "ED103")])
 def test_a_long_from_chain_costs_linear_work(tmp_path, make, code):
     growth, result = _growth(make, tmp_path, 150)
     assert growth < GROWTH, f"the work grew {growth:.1f} times from 150 to 600 chained stages"
@@ -193,6 +205,25 @@ def test_locate_answers_what_walking_the_whole_chain_answers(tmp_path, stages, o
     for stage in dockerfile.stages:
         for other in dockerfile.stages:
             assert build.is_ancestor(other, stage) == (other.index in {s.index for s in build.chain(stage)})
+
+
+def test_locate_goes_on_past_a_folder_copy_that_lacks_the_file(tmp_path):
+    # The nearest stage that may decide /app/f1.txt copies src/ there, which has no f1.txt: the answer is
+    # further up (COPY . /app/), through another source into the same folder; above that, src/ again.
+    dockerfile = ("FROM python:3.12 AS s0\nCOPY src /app/\nFROM s0 AS s1\nCOPY . /app/\nFROM s1 AS s2\n"
+                  "COPY src /app/\nRUN echo done\n")
+    _write(tmp_path, {"Dockerfile": dockerfile, "f1.txt": "", "src/app/main.py": ""})
+    config = Config()
+    project = Project(tmp_path, config)
+    parsed = project.parsed("dockerfile", "Dockerfile", lambda text, _rel: parse_dockerfile(text))
+    build = build_of(parsed, Context(project, config))
+    last = parsed.stages[-1]
+    expected = {"/app/f1.txt": ("present", "f1.txt", 4), "/app/app/main.py": ("present", "src/app/main.py", 6),
+                "/app/src/app/main.py": ("present", "src/app/main.py", 4), "/app/none.txt": ("absent", None, None)}
+    for path, (state, rel, line) in expected.items():
+        found = build.locate(last, None, path)
+        assert (found.state, found.rel, found.step.instruction.start_line if found.step else None) == (state, rel, line)
+        assert found == _reference_locate(build, last, None, path)
 
 
 _SEGMENTS = ["a", "b", "ab", "x.py", "*.py", "*", "**", "?", "a*", "*b", "[ab]", "[^a]b", "\\*", ".", "..",

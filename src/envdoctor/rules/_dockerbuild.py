@@ -552,9 +552,10 @@ class Build:
         if self._candidates is None:
             self._candidates = _Candidates(self)
         found = _ABSENT
+        dropped: set[tuple[str, str]] = set()
         item: Stage | None = stage
         while item is not None:
-            index = self._candidates.deepest(item, image_path)
+            index, through = self._candidates.deepest(item, image_path, dropped)
             if index < 0:
                 break
             candidate = self.dockerfile.stages[index]
@@ -562,7 +563,10 @@ class Build:
             if answers:
                 found = answers[-1]
                 break
-            item = self.base(candidate)  # a candidate that does not decide after all: on up from there
+            # A candidate that decides nothing after all: what it was found through decides nothing for
+            # this path in any stage (see _Candidates); on up from it.
+            dropped.update(key for key in through if key[0] in _Candidates.CONDITIONAL)
+            item = self.base(candidate)
         self._at_end[key] = found
         return found
 
@@ -654,102 +658,111 @@ class _Candidates:
     """Which stages may decide an image path (`Build._decides`), so that `Build.locate` finds the nearest
     one up a FROM-chain by bisection instead of asking every stage of the chain.
 
-    Each stage is filed under what its own steps can decide, a necessary condition read off
-    `_decides`/`_through_copy` (the stage is only a candidate: `Build._own_deciding` has the last word):
-    - any path (`universal`): a RUN that clones or generates files; a COPY from the context whose
-      destination is not known, or with a source not known into a folder;
-    - the paths whose base name a RUN's text holds (`runs`, searched once per base name);
-    - one path (`exact`): where a COPY of one context file lands;
-    - the paths at or below a folder (`folders`): the destination of any other COPY.
-    The stages of a key are kept in the order of a depth-first walk of the stage tree, with, for each,
-    the nearest of them it is built FROM (`_prepare`), so that the stage of a key nearest above a given
-    stage is a bisection and a short walk (`_deepest`).
+    Each stage is filed under keys for what its own steps can decide, read off `_decides`/`_through_copy`:
+    - ("any", ""): any path. A RUN that clones or generates files; a COPY from the context whose
+      destination is not known, or with a source not known into a folder.
+    - ("run", name): the paths with that base name, for a RUN whose text holds it (searched once per name).
+    - ("file", path): one path, where a COPY of one context file lands (or the file it makes).
+    - ("below", folder): the paths at or below a folder, which a COPY from another stage or image (or of
+      a source not known) into that folder decides.
+    A stage filed under those keys surely decides the path. It may only decide it under:
+    - ("folder", folder + NUL + source) and ("glob", ...): a COPY of a context folder, or of a wildcard,
+      into a folder: it decides a path only when the context holds the file, which depends on the key and
+      the path alone, not on the stage. So when a candidate found through such keys decides nothing, the
+      keys are dropped for that question (`Build._at_end_of`) and no other stage is asked through them.
+    The stages of a key are kept in the order of a depth-first walk of the stage tree, each with the
+    nearest of them it is built FROM (`_prepare`), so that the nearest one above a given stage is a
+    bisection and a short walk (`_deepest`).
     """
+
+    CONDITIONAL = ("folder", "glob")
 
     def __init__(self, build: Build) -> None:
         self.build = build
-        self.universal: list[int] = []
-        self.exact: dict[str, list[int]] = {}
-        self.folders: dict[str, list[int]] = {}
+        self.keys: dict[tuple[str, str], list[int]] = {}
+        self.conditional: dict[str, list[tuple[str, str]]] = {}  # a folder's conditional keys
         self.run_texts: list[tuple[int, str]] = []
-        self.runs: dict[str, list[int]] = {}
         self.prepared: dict[tuple[str, str], tuple[list[int], list[int], list[int]]] = {}
-
-        def file(where: list[int], index: int) -> None:
-            if not where or where[-1] != index:
-                where.append(index)
-
         for stage in build.dockerfile.stages:
-            index = stage.index
             for step in build.own_steps(stage):
-                if isinstance(step, RunStep):
-                    text = step.instruction.args + "".join(h.body for h in step.instruction.heredocs)
-                    if "git clone" in text or any(_creates_files(c.py) for c in step.commands):
-                        file(self.universal, index)
-                    else:
-                        self.run_texts.append((index, text))
-                    continue
-                dest = step.dest
-                if dest is None:
-                    if step.from_context:
-                        file(self.universal, index)
-                    continue
-                if not step.from_context:
-                    file(self.folders.setdefault(dest, []), index)
-                    continue
-                for source in step.sources:
-                    if source.rel is None:
-                        file(self.universal if step.dest_is_dir else self.folders.setdefault(dest, []), index)
-                    elif source.wildcard or source.rel == "." or build.kind(source.rel) == "dir":
-                        file(self.folders.setdefault(dest, []), index)
-                    else:
-                        file(self.exact.setdefault(clean_path(f"{dest}/{posixpath.basename(source.rel)}"), []),
-                             index)
-                        if not step.dest_is_dir:
-                            file(self.exact.setdefault(dest, []), index)
+                self._file(stage.index, step)
 
-    def deepest(self, stage: Stage, image_path: str) -> int:
+    def _add(self, key: tuple[str, str], index: int) -> None:
+        members = self.keys.setdefault(key, [])
+        if not members and key[0] in self.CONDITIONAL:
+            self.conditional.setdefault(key[1].partition("\0")[0], []).append(key)
+        if not members or members[-1] != index:
+            members.append(index)
+
+    def _file(self, index: int, step: Step) -> None:
+        if isinstance(step, RunStep):
+            text = step.instruction.args + "".join(h.body for h in step.instruction.heredocs)
+            if "git clone" in text or any(_creates_files(c.py) for c in step.commands):
+                self._add(("any", ""), index)
+            else:
+                self.run_texts.append((index, text))
+            return
+        dest = step.dest
+        if dest is None:
+            if step.from_context:
+                self._add(("any", ""), index)
+            return
+        if not step.from_context:
+            self._add(("below", dest), index)
+            return
+        for source in step.sources:
+            if source.rel is None:
+                self._add(("any", "") if step.dest_is_dir else ("below", dest), index)
+            elif source.wildcard:
+                self._add(("glob", f"{dest}\0{source.rel}"), index)
+            elif source.rel == "." or self.build.kind(source.rel) == "dir":
+                self._add(("folder", f"{dest}\0{source.rel}"), index)
+            else:
+                self._add(("file", clean_path(f"{dest}/{posixpath.basename(source.rel)}")), index)
+                if not step.dest_is_dir:
+                    self._add(("file", dest), index)
+
+    def deepest(self, stage: Stage, image_path: str,
+                dropped: set[tuple[str, str]]) -> tuple[int, list[tuple[str, str]]]:
         """The index of the nearest stage that may decide `image_path` among `stage` and the stages it is
-        built FROM, or -1."""
+        built FROM (-1: none), and the keys it was found through (`dropped` ones left out)."""
         name = posixpath.basename(image_path)
-        if name not in self.runs:
-            self.runs[name] = sorted({index for index, text in self.run_texts if name in text})
-        keys = [("universal", ""), ("runs", name), ("exact", image_path)]
+        if ("run", name) not in self.keys:
+            self.keys[("run", name)] = sorted({index for index, text in self.run_texts if name in text})
+        keys = [("any", ""), ("run", name), ("file", image_path)]
         folder = image_path
-        while True:
-            keys.append(("folders", folder))
+        while True:  # the path itself and each folder above it
+            keys.append(("below", folder))
+            keys += self.conditional.get(folder, ())
             cut = folder.rfind("/")
             if cut < 0 or folder == "/":
                 break
             folder = folder[:cut] or "/"
-        best = -1
+        best, through = -1, []
         for key in keys:
+            if key in dropped:
+                continue
             found = self._deepest(key, stage.index)
-            best = max(best, found)  # the stages above one stage: the nearest has the largest index
-        return best
-
-    def _members(self, key: tuple[str, str]) -> list[int]:
-        kind, value = key
-        if kind == "universal":
-            return self.universal
-        if kind == "runs":
-            return self.runs[value]
-        return (self.exact if kind == "exact" else self.folders).get(value, [])
+            if found > best:  # the stages above one stage: the nearest has the largest index
+                best, through = found, [key]
+            elif found == best >= 0:
+                through.append(key)
+        return best, through
 
     def _deepest(self, key: tuple[str, str], index: int) -> int:
         prepared = self.prepared.get(key)
         if prepared is None:
-            prepared = self.prepared[key] = self._prepare(self._members(key))
+            prepared = self.prepared[key] = self._prepare(self.keys.get(key, []))
         enters, members, parents = prepared
         if not members:
             return -1
-        start, _ = self.build.descendants(self.build.dockerfile.stages[index])
+        stages = self.build.dockerfile.stages
+        start, _ = self.build.descendants(stages[index])
         i = bisect_right(enters, start) - 1
         while i >= 0:
-            member = members[i]
-            if self.build.is_ancestor(self.build.dockerfile.stages[member], self.build.dockerfile.stages[index]):
-                return member
-            i = parents[i]  # the member nearest above it: the nearest above `index` is one of those
+            if self.build.is_ancestor(stages[members[i]], stages[index]):
+                return members[i]
+            i = parents[i]  # the member nearest above it: the one nearest above `index` is among those
         return -1
 
     def _prepare(self, members: list[int]) -> tuple[list[int], list[int], list[int]]:
