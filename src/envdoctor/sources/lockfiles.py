@@ -122,10 +122,17 @@ def _name(value: Any) -> str | None:
     return canonicalize_name(value) if isinstance(value, str) and value.strip() else None
 
 
+# Line numbers of [[package]] headers, one int object per number for all locks: every LockedPackage keeps
+# its line, and a monorepo's locks put their packages on much the same lines. Bounded by the longest lock.
+_LINE_NUMBERS: dict[int, int] = {}
+
+
 def _table_lines(lines: list[str], header: str) -> list[int]:
     """1-based lines of each `[[header]]` array-of-tables entry, in order."""
     pattern = re.compile(r"^\s*\[\[\s*" + re.escape(header) + r"\s*\]\]\s*(#.*)?$")
-    return [number for number, line in enumerate(lines, start=1) if "[[" in line and pattern.match(line)]
+    shared = _LINE_NUMBERS.setdefault
+    return [shared(number, number) for number, line in enumerate(lines, start=1)
+            if "[[" in line and pattern.match(line)]
 
 
 def _line(lines: list[int], index: int) -> int:
