@@ -423,6 +423,7 @@ def _start(project: Project, steps: list[Step], start: int, plan: Plan, run_targ
     for target, rules in steps[start:]:
         if rules is not None and plan.worker_has(target, rules) and plan.here_has(target, rules):
             _load(rules)  # both processes run some of these rules: import their modules once, before the fork
+    project.files("dockerfile")  # the file walk (plan_for made it already): its problems and notes are shared
     base = _baseline(project)
     uses = _Uses(project)  # on both sides of the fork
     read_end, write_end = os.pipe()
