@@ -471,3 +471,30 @@ def test_the_result_cache_learns_the_paths_the_worker_read(tmp_path, monkeypatch
         scan(root, Config(), registry(), [root])
     assert parallel.last_run.worker == "ok"
     assert str(root / "libs/core/uv.lock") in cache._RECORDER.paths  # only the worker looked at it
+
+
+def test_fix_runs_the_same_in_two_processes(tmp_path, monkeypatch):
+    """`check --fix` scans again after each pass: the files it writes and what remains are the same.
+    (Without the crashing test rules: a pass with internal errors fixes nothing.)"""
+    from envdoctor.fixes import fix_loop
+
+    files = services(8)
+    for n in range(6):
+        files[f"tools/t{n}/Dockerfile"] = f"FROM python:3.12-slim\nRUN pip install flask==3.0.{n}\nRUN uv sync\n"
+        files[f"tools/t{n}/pyproject.toml"] = f'[project]\nname = "t{n}"\nversion = "1"\n'
+        files[f"tools/t{n}/uv.lock"] = _fixture("uv-project", "uv.lock")
+    outcomes, trees = [], []
+    for name, jobs in (("alone", "1"), ("shared", None)):
+        root = write(tmp_path / name, files, git=True)
+        with monkeypatch.context() as m:
+            if jobs:
+                m.setenv(parallel.JOBS_VARIABLE, jobs)
+            else:
+                m.setattr(parallel, "_two_processes_allowed", lambda: True)
+                m.setattr(parallel, "plan_for", lambda project, steps: DEFAULT_PLAN)
+            outcome = fix_loop(root, Config(select=("ALL",)), load_rules(plugins=False), [root], unsafe=True)
+        outcomes.append((outcome.fixed, outcome.changed, outcome.notes, outcome.result.findings))
+        trees.append({p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*"))
+                      if p.is_file() and ".git" not in p.parts})
+    assert outcomes[0] == outcomes[1] and trees[0] == trees[1]
+    assert outcomes[0][0] > 0  # something was fixed
