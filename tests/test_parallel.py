@@ -498,3 +498,14 @@ def test_fix_runs_the_same_in_two_processes(tmp_path, monkeypatch):
                       if p.is_file() and ".git" not in p.parts})
     assert outcomes[0] == outcomes[1] and trees[0] == trees[1]
     assert outcomes[0][0] > 0  # something was fixed
+
+
+def test_no_process_to_be_had_means_one_process(tmp_path, monkeypatch):
+    root = write(tmp_path / "repo", services(4))
+
+    def no_fork():
+        raise BlockingIOError(11, "Resource temporarily unavailable")
+
+    monkeypatch.setattr(os, "fork", no_fork)
+    alone, shared = both(root, DEFAULT_PLAN, monkeypatch)
+    assert parallel.last_run.mode == "serial"

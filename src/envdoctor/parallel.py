@@ -173,8 +173,11 @@ def run(project: Project, steps: list[Step], run_target: RunTarget, *, jobs: int
                 decided = True
                 plan = plan_for(project, steps)
                 if plan is not None:
-                    last_run.plan = plan
                     worker = _start(project, steps, index, plan, run_target)
+                    if worker is None:  # no process to be had: all of it here
+                        plan = None
+                    else:
+                        last_run.plan = plan
             if plan is not None and not plan.here_has(target, rules):
                 continue
             if rules is None:
@@ -378,13 +381,15 @@ class _Worker:
     def result(self) -> dict[str, Any] | None:
         """The worker's answer, or None (and last_run.worker says why) when it is not usable."""
         try:
-            data = _read_all(self.fd)
-        except OSError as exc:
-            data = b""
-            last_run.worker = f"read failed: {exc}"
+            data: bytes | None = _read_all(self.fd)
+        except OSError:
+            data = None
         finally:
             os.close(self.fd)
         status = self._wait()
+        if data is None:
+            last_run.worker = "its answer could not be read"
+            return None
         if not (os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0):
             last_run.worker = f"worker ended with status {status:#x}"
             return None
@@ -419,20 +424,31 @@ class _Worker:
                 return -1
 
 
-def _start(project: Project, steps: list[Step], start: int, plan: Plan, run_target: RunTarget) -> _Worker:
+def _start(project: Project, steps: list[Step], start: int, plan: Plan, run_target: RunTarget) -> _Worker | None:
+    """Fork the worker on its share; None if the system gives no process (or pipe)."""
     for target, rules in steps[start:]:
         if rules is not None and plan.worker_has(target, rules) and plan.here_has(target, rules):
             _load(rules)  # both processes run some of these rules: import their modules once, before the fork
     project.files("dockerfile")  # the file walk (plan_for made it already): its problems and notes are shared
     base = _baseline(project)
-    uses = _Uses(project)  # on both sides of the fork
-    read_end, write_end = os.pipe()
     for stream in (sys.stdout, sys.stderr):
         try:
             stream.flush()
         except (OSError, ValueError, AttributeError):
             pass
-    pid = os.fork()
+    uses = _Uses(project)  # on both sides of the fork
+    try:
+        read_end, write_end = os.pipe()
+    except OSError:
+        uses.stop()
+        return None
+    try:
+        pid = os.fork()
+    except OSError:  # EAGAIN, ENOMEM
+        uses.stop()
+        os.close(read_end)
+        os.close(write_end)
+        return None
     if pid == 0:  # the worker: never returns
         status = 1
         try:
