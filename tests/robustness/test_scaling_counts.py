@@ -13,6 +13,7 @@ Then properties that the faster answers are the answers of the plain walks they 
 
 from __future__ import annotations
 
+import random
 import sys
 from pathlib import Path
 
@@ -24,11 +25,12 @@ from envdoctor.config import Config
 from envdoctor.files import SourceError
 from envdoctor.project import Project
 from envdoctor.registry import Context
-from envdoctor.rules._dockerbuild import Located, RunStep, build_of
+from envdoctor.rules._dockerbuild import Located, RunStep, _Candidates, build_of
 from envdoctor.sources.dockerfile import parse_dockerfile
 from envdoctor.sources.dockerignore import clean_path, parse_dockerignore
 from robust_support import robust, scan_all
 
+_FEW = _Candidates.FEW
 GROWTH = 6.0  # allowed growth of the work from n to 4n: linear is about 4, quadratic about 16
 
 
@@ -192,19 +194,31 @@ def test_locate_answers_what_walking_the_whole_chain_answers(tmp_path, stages, o
     _write(tmp_path, {"Dockerfile": "\n".join(lines) + "\n", "pyproject.toml": '[project]\nname = "app"\n',
                       "uv.lock": "version = 1\n", "requirements.txt": "flask==3.0.3\n", "f1.txt": "",
                       "src/app/main.py": "", ".dockerignore": "src/app/main.py\n"})
-    config = Config()
-    project = Project(tmp_path, config)
-    dockerfile = project.parsed("dockerfile", "Dockerfile", lambda text, _rel: parse_dockerfile(text))
-    build = build_of(dockerfile, Context(project, config))
-    every_step = [step for stage in dockerfile.stages for step in build.own_steps(stage)]
-    questions = [(stage, before, path) for stage in dockerfile.stages for before in (None, *every_step)
-                 for path in _QUERIES]
-    order.shuffle(questions)  # rules ask in any order: a later stage first, the same question again
-    for stage, before, path in questions[:300] + questions[:10]:
-        assert build.locate(stage, before, path) == _reference_locate(build, stage, before, path), (stage.index, path)
+    seed = order.random()
+    for few in (_Candidates.FEW, 0):  # 0: the folder copies into one folder are walked together
+        dockerfile, build = _build(tmp_path)
+        every_step = [step for stage in dockerfile.stages for step in build.own_steps(stage)]
+        questions = [(stage, before, path) for stage in dockerfile.stages for before in (None, *every_step)
+                     for path in _QUERIES]
+        random.Random(seed).shuffle(questions)  # rules ask in any order: a later stage first, the same again
+        try:
+            _Candidates.FEW = few
+            for stage, before, path in questions[:300] + questions[:10]:
+                assert build.locate(stage, before, path) == _reference_locate(build, stage, before, path), \
+                    (few, stage.index, path)
+        finally:
+            _Candidates.FEW = _FEW
     for stage in dockerfile.stages:
         for other in dockerfile.stages:
             assert build.is_ancestor(other, stage) == (other.index in {s.index for s in build.chain(stage)})
+
+
+def _build(root: Path):
+    """The parsed Dockerfile of `root` and its Build, as the rules get them (a new Project each time)."""
+    config = Config()
+    project = Project(root, config)
+    dockerfile = project.parsed("dockerfile", "Dockerfile", lambda text, _rel: parse_dockerfile(text))
+    return dockerfile, build_of(dockerfile, Context(project, config))
 
 
 def test_locate_goes_on_past_a_folder_copy_that_lacks_the_file(tmp_path):
@@ -213,17 +227,19 @@ def test_locate_goes_on_past_a_folder_copy_that_lacks_the_file(tmp_path):
     dockerfile = ("FROM python:3.12 AS s0\nCOPY src /app/\nFROM s0 AS s1\nCOPY . /app/\nFROM s1 AS s2\n"
                   "COPY src /app/\nRUN echo done\n")
     _write(tmp_path, {"Dockerfile": dockerfile, "f1.txt": "", "src/app/main.py": ""})
-    config = Config()
-    project = Project(tmp_path, config)
-    parsed = project.parsed("dockerfile", "Dockerfile", lambda text, _rel: parse_dockerfile(text))
-    build = build_of(parsed, Context(project, config))
-    last = parsed.stages[-1]
     expected = {"/app/f1.txt": ("present", "f1.txt", 4), "/app/app/main.py": ("present", "src/app/main.py", 6),
                 "/app/src/app/main.py": ("present", "src/app/main.py", 4), "/app/none.txt": ("absent", None, None)}
-    for path, (state, rel, line) in expected.items():
-        found = build.locate(last, None, path)
-        assert (found.state, found.rel, found.step.instruction.start_line if found.step else None) == (state, rel, line)
-        assert found == _reference_locate(build, last, None, path)
+    for few in (_FEW, 0):
+        parsed, build = _build(tmp_path)
+        last = parsed.stages[-1]
+        try:
+            _Candidates.FEW = few
+            for path, (state, rel, line) in expected.items():
+                found = build.locate(last, None, path)
+                assert (found.state, found.rel, found.step and found.step.instruction.start_line) == (state, rel, line)
+                assert found == _reference_locate(build, last, None, path)
+        finally:
+            _Candidates.FEW = _FEW
 
 
 _SEGMENTS = ["a", "b", "ab", "x.py", "*.py", "*", "**", "?", "a*", "*b", "[ab]", "[^a]b", "\\*", ".", "..",

@@ -683,6 +683,7 @@ class _Candidates:
         self.conditional: dict[str, list[tuple[str, str]]] = {}  # a folder's conditional keys
         self.run_texts: list[tuple[int, str]] = []
         self.prepared: dict[tuple[str, str], tuple[list[int], list[int], list[int]]] = {}
+        self.filed: dict[str, dict[int, list[tuple[str, str]]]] = {}  # a folder's stages: their conditional keys
         for stage in build.dockerfile.stages:
             for step in build.own_steps(stage):
                 self._file(stage.index, step)
@@ -729,31 +730,75 @@ class _Candidates:
         name = posixpath.basename(image_path)
         if ("run", name) not in self.keys:
             self.keys[("run", name)] = sorted({index for index, text in self.run_texts if name in text})
-        keys = [("any", ""), ("run", name), ("file", image_path)]
+        best, through = -1, []
+
+        def consider(found: int, keys: list[tuple[str, str]]) -> None:
+            nonlocal best, through
+            if found > best:  # the stages above one stage: the nearest has the largest index
+                best, through = found, list(keys)
+            elif found == best >= 0:
+                through += keys
+
+        for key in (("any", ""), ("run", name), ("file", image_path)):
+            consider(self._deepest(key, stage.index), [key])
         folder = image_path
         while True:  # the path itself and each folder above it
-            keys.append(("below", folder))
-            keys += self.conditional.get(folder, ())
+            consider(self._deepest(("below", folder), stage.index), [("below", folder)])
+            conditional = self.conditional.get(folder, ())
+            if len(conditional) <= self.FEW:
+                for key in conditional:
+                    if key not in dropped:
+                        consider(self._deepest(key, stage.index), [key])
+            else:
+                consider(*self._deepest_live(folder, stage.index, dropped))
             cut = folder.rfind("/")
             if cut < 0 or folder == "/":
                 break
             folder = folder[:cut] or "/"
-        best, through = -1, []
-        for key in keys:
-            if key in dropped:
-                continue
-            found = self._deepest(key, stage.index)
-            if found > best:  # the stages above one stage: the nearest has the largest index
-                best, through = found, [key]
-            elif found == best >= 0:
-                through.append(key)
         return best, through
 
-    def _deepest(self, key: tuple[str, str], index: int) -> int:
+    # Up to FEW conditional keys of one folder are looked up one by one, each dropped as a whole once it
+    # fails; above that (many folders copied into one), the stages of all of them together are walked up
+    # past those whose keys are all dropped: at worst each stage once per question, as a plain walk.
+    FEW = 8
+
+    def _deepest_live(self, folder: str, index: int,
+                      dropped: set[tuple[str, str]]) -> tuple[int, list[tuple[str, str]]]:
+        """The nearest stage above `index` (or it) filed under one of the folder's conditional keys that are
+        not dropped, and those keys of it."""
+        union = ("conditional", folder)
+        if union not in self.keys:
+            filed: dict[int, list[tuple[str, str]]] = {}
+            for key in self.conditional[folder]:
+                for member in self.keys[key]:
+                    filed.setdefault(member, []).append(key)
+            self.keys[union] = sorted(filed)
+            self.filed[folder] = filed
+        filed = self.filed[folder]
+        enters, members, parents = self._prepared(union)
+        stages = self.build.dockerfile.stages
+        i = self._position(enters, members, parents, index)
+        while i >= 0:  # members[i] and its parents are all above `index`
+            live = [key for key in filed[members[i]] if key not in dropped]
+            if live:
+                return members[i], live
+            i = parents[i]
+        return -1, []
+
+    def _prepared(self, key: tuple[str, str]) -> tuple[list[int], list[int], list[int]]:
         prepared = self.prepared.get(key)
         if prepared is None:
             prepared = self.prepared[key] = self._prepare(self.keys.get(key, []))
-        enters, members, parents = prepared
+        return prepared
+
+    def _deepest(self, key: tuple[str, str], index: int) -> int:
+        """The nearest stage filed under `key` among the stage `index` and the stages it is built FROM (-1)."""
+        enters, members, parents = self._prepared(key)
+        i = self._position(enters, members, parents, index)
+        return members[i] if i >= 0 else -1
+
+    def _position(self, enters: list[int], members: list[int], parents: list[int], index: int) -> int:
+        """The position of the nearest of `members` among the stage `index` and its FROM-ancestors (-1)."""
         if not members:
             return -1
         stages = self.build.dockerfile.stages
@@ -761,7 +806,7 @@ class _Candidates:
         i = bisect_right(enters, start) - 1
         while i >= 0:
             if self.build.is_ancestor(stages[members[i]], stages[index]):
-                return members[i]
+                return i
             i = parents[i]  # the member nearest above it: the one nearest above `index` is among those
         return -1
 
