@@ -776,7 +776,6 @@ class _Candidates:
             self.filed[folder] = filed
         filed = self.filed[folder]
         enters, members, parents = self._prepared(union)
-        stages = self.build.dockerfile.stages
         i = self._position(enters, members, parents, index)
         while i >= 0:  # members[i] and its parents are all above `index`
             live = [key for key in filed[members[i]] if key not in dropped]
