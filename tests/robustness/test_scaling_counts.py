@@ -6,7 +6,8 @@ Each shape below was quadratic before its fix (docs/limits.md, "Size and time"):
 - long FROM-chains: the Dockerfile rules walked each stage's whole chain of steps, for every stage
   (ED103, ED109), for every lookup of a file in the image (ED105, ED106: `Build.locate`) and for every
   `COPY --from` (ED105: is this stage an ancestor of that one);
-- .dockerignore patterns times COPY sources: every source was tried against every pattern.
+- .dockerignore patterns times COPY sources: every source was tried against every pattern;
+- a chain of stages each naming a variable no stage sets: each lookup went up the whole chain.
 
 Then properties that the faster answers are the answers of the plain walks they replace.
 """
@@ -114,9 +115,19 @@ def _chain_of_folder_copies(root: Path, n: int) -> None:
                   "src/app/__init__.py": ""})
 
 
+def _chain_of_undefined_variables(root: Path, n: int) -> None:
+    """n chained stages, each setting a variable from one that no stage sets (`$V1x` names `V1x`): each
+    lookup of an unset name went up the whole chain."""
+    lines = ["FROM python:3.12-slim AS s0"]
+    for i in range(1, n):
+        lines += [f"FROM s{i - 1} AS s{i}", f"ENV V{i}=$V{i - 1}x-$A{i}-$B{i}-$C{i}", f"RUN pip install p{i}"]
+    _write(root, {"Dockerfile": "\n".join(lines) + "\n"})
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize(("make", "code"), [(_chain, "ED103"), (_chain_of_workdirs, "ED103"),
-                                           (_chain_of_folder_copies, "ED103")])
+                                           (_chain_of_folder_copies, "ED103"),
+                                           (_chain_of_undefined_variables, "ED104")])
 def test_a_long_from_chain_costs_linear_work(tmp_path, make, code):
     growth, result = _growth(make, tmp_path, 150)
     assert growth < GROWTH, f"the work grew {growth:.1f} times from 150 to 600 chained stages"

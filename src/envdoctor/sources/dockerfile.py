@@ -231,9 +231,21 @@ class Dockerfile:
         base = walks.get(chain[-1].index)
         for item in reversed(chain):  # a loop, not recursion: a chain may be thousands of stages long
             if item.index not in walks:
-                walks[item.index] = _ScopeWalk(item, self.escape, self._global_scope, base)
+                walks[item.index] = _ScopeWalk(item, self.escape, self._global_scope, base, self._stage_set_names)
             base = walks[item.index]
         return walks[stage.index]
+
+    @cached_property
+    def _stage_set_names(self) -> frozenset[str]:
+        """Every name an ARG or ENV inside a stage sets. Any other name is in no stage's scope, so looking
+        it up needs no walk up the FROM-chain (a chain of stages each naming a new undefined variable was
+        quadratic)."""
+        names: set[str] = set()
+        for stage in self.stages:
+            for instruction in stage.instructions:
+                if instruction.keyword in ("ARG", "ENV"):
+                    names.update(parse_key_values(instruction.args, self.escape, instruction.keyword))
+        return frozenset(names)
 
     def _base_stage(self, stage: Stage, global_scope: Mapping[str, str | None]) -> Stage | None:
         image = expand(stage.image, global_scope, self.escape)
@@ -678,12 +690,13 @@ class _ScopeWalk:
     _MISSING = object()
 
     def __init__(self, stage: Stage, escape: str, global_scope: Mapping[str, str | None],
-                 base: _ScopeWalk | None) -> None:
+                 base: _ScopeWalk | None, set_names: frozenset[str] | None = None) -> None:
         self.instructions = stage.instructions
         self.positions = {id(instruction): i for i, instruction in enumerate(stage.instructions)}
         self.escape = escape
         self.global_scope = global_scope
         self.base = base  # the FROM-ancestor's walk, complete
+        self.set_names = set_names  # every name an ARG or ENV of the file sets (None: not known)
         # name -> (positions, values): values[i] holds from positions[i] on (position p: before instruction
         # p); a value is (text or None, set by ENV)
         self.history: dict[str, tuple[list[int], list[tuple[str | None, bool]]]] = {}
@@ -725,6 +738,8 @@ class _ScopeWalk:
 
     def lookup(self, name: str, position: int) -> tuple[str | None, bool] | None:
         """(value, set by ENV) of `name` before instruction `position`, or None when not in scope."""
+        if self.set_names is not None and name not in self.set_names:
+            return None
         walk: _ScopeWalk | None = self
         visited: list[_ScopeWalk] = []
         found: object = None
