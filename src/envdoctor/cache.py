@@ -174,6 +174,21 @@ class _Recorder:
         self.started = 0
 
 
+def recorded() -> tuple[set[str], set[str]]:
+    """(paths looked at, folders listed) so far by a recorded run in this process; empty sets when none
+    is being recorded. A forked worker (parallel.py) sends these back to the process that records."""
+    if not _RECORDER.active:
+        return set(), set()
+    return set(_RECORDER.paths), set(_RECORDER.listed)
+
+
+def add_recorded(paths: set[str], listed: set[str]) -> None:
+    """Paths another process of the same run looked at (see `recorded`)."""
+    if _RECORDER.active:
+        _RECORDER.paths.update(paths)
+        _RECORDER.listed.update(listed)
+
+
 def note_root(root: object) -> None:
     """The scan's root (cli.py says it once found): git's inputs are looked up from there."""
     if _RECORDER.active:

@@ -501,19 +501,14 @@ def _quiet() -> None:
 
 def _recorded() -> tuple[set[str], set[str]]:
     """The paths the result cache recorded in this process (envdoctor/cache.py), when it records."""
-    cache = sys.modules.get("envdoctor.cache")
-    recorder = getattr(cache, "_RECORDER", None)
-    if recorder is None or not getattr(recorder, "active", False):
-        return set(), set()
-    return set(recorder.paths), set(recorder.listed)
+    cache = sys.modules.get("envdoctor.cache")  # not imported: no recording then
+    return cache.recorded() if cache is not None else (set(), set())
 
 
 def _record(paths: set[str], listed: set[str]) -> None:
     cache = sys.modules.get("envdoctor.cache")
-    recorder = getattr(cache, "_RECORDER", None)
-    if recorder is not None and getattr(recorder, "active", False):
-        recorder.paths.update(paths)
-        recorder.listed.update(listed)
+    if cache is not None:
+        cache.add_recorded(paths, listed)
 
 
 # --- the answer on the wire -------------------------------------------------------------------------------
