@@ -308,3 +308,15 @@ def test_a_folder_that_was_only_looked_at_is_not_judged_by_its_mtime(tmp_path):
     assert cache.signature(str(tmp_path / "d"), listed=False) == looked
     assert cache.signature(str(tmp_path / "d"), listed=True) != listed
     assert cache.signature(str(tmp_path / "nothing"), listed=False) is None
+
+
+@pytest.mark.skipif(not hasattr(os, "getuid") or os.getuid() != 0, reason="needs root to hand a file to another user")
+def test_an_entry_owned_by_another_user_is_not_read(primed, tmp_path):
+    root = primed["hit"]
+    own = {"ENVDOCTOR_CACHE_DIR": str(tmp_path / "own-cache")}
+    assert run(root, env=own)[2].endswith(", stored")
+    assert run(root, env=own)[2] == "hit"
+    for entry in (tmp_path / "own-cache").glob("*.bin"):
+        os.chown(entry, 4242, 4242)
+    said = run(root, env=own)[2]
+    assert said.startswith("miss (entry owned by another user)")

@@ -148,6 +148,8 @@ def replay(argv: list[str]) -> tuple[int | None, str]:
     key = _key(argv)
     try:
         with open(_entry_path(key), "rb") as handle:
+            if hasattr(os, "getuid") and os.fstat(handle.fileno()).st_uid != os.getuid():
+                return None, "entry owned by another user"  # never read data someone else wrote
             stored_key, inputs, output, code = marshal.load(handle)
         if stored_key != key or not isinstance(output, str) or code not in (0, 1):
             return None, "no entry for this command"
