@@ -140,3 +140,41 @@ def test_broken_toml_reports_line(repo):
         parse_pyproject('[project]\nname = "x"\nversion = \n', "pyproject.toml")
     assert info.value.position[0] == 3
     assert "line 3" in str(info.value)
+
+
+def test_what_the_project_hands_out_and_what_failed(tmp_path):
+    """The public record parallel.py merges two processes by: uses since `watch_uses`, `failed`,
+    `adopt_problems`, and the path of each parsed view (`path_of`)."""
+    from envdoctor.files import SourceError
+    from envdoctor.findings import Finding, Severity
+
+    (tmp_path / "a.txt").write_text("a\n")
+    (tmp_path / "b.txt").write_text("b\n")
+    (tmp_path / "c.txt").write_text("c\n")
+    project = Project(tmp_path, Config())
+    early = project.parsed("kind", "a.txt", lambda text, rel: [text])
+    assert project.path_of(early) == "a.txt" and project.path_of([("a\n")]) is None
+
+    def broken(text, rel):
+        raise SourceError("is broken")
+
+    uses = project.watch_uses()
+    assert project.parsed("kind", "a.txt", lambda text, rel: 1 / 0) is early  # cached: not a use
+    assert uses == set()
+    project.parsed("other", "b.txt", lambda text, rel: [text])  # a fresh view; its own read does not count
+    assert uses == {"b.txt"}
+    assert project.text("a.txt") == "a\n"  # text handed out
+    assert uses == {"a.txt", "b.txt"}
+    assert project.parsed("kind", "c.txt", broken) is None  # failed: not a use, and failed from now on
+    assert uses == {"a.txt", "b.txt"} and project.failed == {"c.txt"}
+    assert project.text("c.txt") is None
+    project.unwatch_uses()
+    project.text("b.txt")
+    assert uses == {"a.txt", "b.txt"} and project.watch_uses() == set()
+
+    elsewhere = Finding("ED001", "unparsable-file", Severity.ERROR, "File is broken.", "b.txt")
+    project.adopt_problems([elsewhere])
+    assert project.failed == {"b.txt", "c.txt"} and project.problems[-1] is elsewhere
+    assert project.text("b.txt") is None
+    with pytest.raises(AttributeError):
+        project.failed = frozenset()  # read-only

@@ -59,9 +59,9 @@ DOCKERFILE_SECONDS_PER_BYTE = 2.5e-6
 LOCK_SECONDS_PER_BYTE = 3e-8
 # The smaller of the two shares must be estimated at least this long for the fork to pay: the worker costs
 # a few tens of milliseconds of its own (git's index read again, its imports, and with a split target
-# every Dockerfile parsed on both sides, as the Dockerfile rules look them all up), so below this the
-# gain is lost in noise. The benchmark's medium preset (100 services) is just above it, 100 services
-# without locks just below.
+# every Dockerfile parsed on both sides: each lists the target's items to number them, and a file that
+# fails to parse is no item), so below this the gain is lost in noise. The benchmark's medium preset
+# (100 services) is just above it, 100 services without locks just below.
 MIN_SHARE_SECONDS = 0.15
 
 LOCK_GROUP = ("python-project", "lockfile")  # to the worker whole: they share the parsed locks
@@ -287,50 +287,21 @@ class _Baseline:
 
 
 def _baseline(project: Project) -> _Baseline:
-    return _Baseline(len(project.problems), len(project.notes), frozenset(_failed(project)))
-
-
-def _failed(project: Project) -> set[str]:
-    return set(getattr(project, "_failed", ()))
+    return _Baseline(len(project.problems), len(project.notes), project.failed)
 
 
 class _Uses:
-    """The files whose content one process used since the worker started: `Project.text` handed out their
-    text, or `Project.parsed` a fresh view (a cached view does not count: it was there before either
-    process could fail the file). In one process, once a file has failed to parse as some kind, both
-    answer None; so a file one process used while the other failed it depends on the order of the two.
-
-    Watched by wrapping the two methods on the instance (a parse's own read is not a use of its own)."""
+    """The files whose content one process used since the worker started (`Project.watch_uses`: text
+    handed out, or a fresh view; a cached view does not count, it was there before either process could
+    fail the file). In one process, once a file has failed to parse as some kind, both answer None; so a
+    file one process used while the other failed it depends on the order of the two."""
 
     def __init__(self, project: Project) -> None:
-        self.rels: set[str] = set()
-        self._depth = 0
         self._project = project
-        text, parsed = project.text, project.parsed
-
-        def watched_text(rel: str) -> str | None:
-            result = text(rel)
-            if result is not None and not self._depth:
-                self.rels.add(rel)
-            return result
-
-        def watched_parsed(kind: str, rel: str, parser: Callable[[str, str], Any]) -> Any:
-            fresh = (kind, rel) not in getattr(project, "_parsed", {})
-            self._depth += 1
-            try:
-                result = parsed(kind, rel, parser)
-            finally:
-                self._depth -= 1
-            if result is not None and fresh:
-                self.rels.add(rel)
-            return result
-
-        project.text = watched_text  # type: ignore[method-assign]
-        project.parsed = watched_parsed  # type: ignore[method-assign]
+        self.rels = project.watch_uses()
 
     def stop(self) -> None:
-        for name in ("text", "parsed"):
-            self._project.__dict__.pop(name, None)
+        self._project.unwatch_uses()
 
 
 def _share(project: Project, steps: list[Step], start: int, plan: Plan, run_target: RunTarget,
@@ -351,7 +322,7 @@ def _share(project: Project, steps: list[Step], start: int, plan: Plan, run_targ
         "problems": list(project.problems[base.problems:]),
         "notes": list(project.notes[base.notes:]),
         "suppressions": dict(project.suppressions),
-        "failed": _failed(project) - base.failed,
+        "failed": set(project.failed - base.failed),
         "used": set(uses.rels),
         "recorded": (paths, listed),
     }
@@ -602,7 +573,7 @@ def _merge(project: Project, base: _Baseline, used_here: set[str], answer: dict[
            chunks: list[list[Chunk]]) -> None:
     """Put the worker's answer into `project` and `chunks`, or raise Redo when the two processes' reads
     depended on their order (see the module docstring)."""
-    failed_here, failed_there = _failed(project) - base.failed, answer["failed"]
+    failed_here, failed_there = project.failed - base.failed, answer["failed"]
     if failed_there & used_here or failed_here & answer["used"]:
         raise Redo("a file one process used failed to read or parse in the other")
     problems_here = _by_path(project.problems[base.problems:])
@@ -611,8 +582,7 @@ def _merge(project: Project, base: _Baseline, used_here: set[str], answer: dict[
             if problems_here[path] != found:
                 raise Redo(f"{path}: the processes found it broken in different ways")
             continue  # both read it: reported once, as by one process
-        project.problems.extend(found)
-        project.__dict__.setdefault("_failed", set()).add(path)
+        project.adopt_problems(found)
     for path, index in answer["suppressions"].items():
         mine = project.suppressions.get(path)
         if mine is None:

@@ -82,7 +82,10 @@ class Project:
         self.notes: list[str] = []  # shown with --verbose
         self.suppressions: dict[str, SuppressionIndex] = {}
         self._parsed: dict[tuple[str, str], Any] = {}
+        self._paths: dict[int, str] = {}  # id(view) -> its path, for each view `parsed` made (kept in _parsed)
         self._failed: set[str] = set()
+        self._parsing = 0  # `parsed` calls under way: a parse's own read is not a use of its own
+        self._uses: set[str] | None = None  # the files handed out since `watch_uses`, while watched
         self._lines: dict[str, list[str] | None] = {}  # source_lines cache: a few files, newest last
 
     # --- discovery ----------------------------------------------------------------------------------
@@ -237,12 +240,17 @@ class Project:
             return None
         if rel not in self.suppressions:
             self.suppressions[rel] = parse_suppressions(split_lines(text))
+        if self._uses is not None and not self._parsing:
+            self._uses.add(rel)
         return text
 
     def parsed(self, kind: str, rel: str, parser: Callable[[str, str], Any]) -> Any | None:
         """`parser(text, rel)` applied once per file; a SourceError from it becomes an ED001 finding."""
         key = (kind, rel)
-        if key not in self._parsed:
+        if key in self._parsed:
+            return self._parsed[key]
+        self._parsing += 1
+        try:
             text = self.text(rel)
             result = None
             if text is not None:
@@ -254,8 +262,43 @@ class Project:
                     if line > last:  # (after its final newline) is reported on its last line
                         line, column = last, 1
                     self.problem(rel, f"File {exc}.", line, column)
-            self._parsed[key] = result
-        return self._parsed[key]
+        finally:
+            self._parsing -= 1
+        self._parsed[key] = result
+        if result is not None:
+            self._paths[id(result)] = rel
+            if self._uses is not None:
+                self._uses.add(rel)
+        return result
+
+    def path_of(self, view: Any) -> str | None:
+        """The path of a view `parsed` made (rules are handed views only); None for any other object."""
+        return self._paths.get(id(view))
+
+    # --- what the scan used: two processes' scans are merged by it (parallel.py) -------------------
+
+    @property
+    def failed(self) -> frozenset[str]:
+        """The files (and folders) that could not be read, listed or parsed: each has its ED001 problem, and
+        every later answer about it is None."""
+        return frozenset(self._failed)
+
+    def adopt_problems(self, problems: Iterable[Finding]) -> None:
+        """ED001 problems found by another Project of the same scan (parallel.py's worker), taken as this
+        one's own: their paths count as failed here from now on."""
+        for finding in problems:
+            self.problems.append(finding)
+            self._failed.add(finding.path)
+
+    def watch_uses(self) -> set[str]:
+        """Collect, from now on, into the set returned, the files whose content this Project hands out:
+        text returned by `text` (not a parse's own read) and views `parsed` makes afresh (a cached view
+        does not count: it was made before). Until `unwatch_uses`; each call starts a new set."""
+        self._uses = set()
+        return self._uses
+
+    def unwatch_uses(self) -> None:
+        self._uses = None
 
     def memo(self, key: str, compute: Callable[[], Any]) -> Any:
         """A value derived from several files (e.g. the Python projects of sources/projects.py), computed
