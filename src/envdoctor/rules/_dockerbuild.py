@@ -142,7 +142,6 @@ def _join(folder: str, rel: str) -> str:
 @dataclass
 class _ProjectCache:
     builds: dict[int, Build] = field(default_factory=dict)
-    paths: dict[int, str] | None = None  # id(parsed Dockerfile) -> its path
 
 
 _CACHE: weakref.WeakKeyDictionary[Project, _ProjectCache] = weakref.WeakKeyDictionary()
@@ -154,21 +153,9 @@ def build_of(dockerfile: Dockerfile, context: Context) -> Build:
     cache = _CACHE.setdefault(project, _ProjectCache())
     build = cache.builds.get(id(dockerfile))
     if build is None or build.dockerfile is not dockerfile:
-        build = cache.builds[id(dockerfile)] = Build(dockerfile, _path_of(dockerfile, project, cache), context)
+        # Rules are handed the parsed view only: the Project knows the path of each view it parsed.
+        build = cache.builds[id(dockerfile)] = Build(dockerfile, project.path_of(dockerfile), context)
     return build
-
-
-def _path_of(dockerfile: Dockerfile, project: Project, cache: _ProjectCache) -> str | None:
-    """Rules are handed the parsed view only: find its path among the project's parsed Dockerfiles."""
-    from envdoctor.sources.dockerfile import parse_dockerfile
-
-    if cache.paths is None or id(dockerfile) not in cache.paths:
-        cache.paths = {}
-        for rel in project.files("dockerfile"):
-            view = project.parsed("dockerfile", rel, lambda text, _rel: parse_dockerfile(text))
-            if view is not None:
-                cache.paths[id(view)] = rel
-    return cache.paths.get(id(dockerfile))
 
 
 class Build:
