@@ -320,3 +320,14 @@ def test_an_entry_owned_by_another_user_is_not_read(primed, tmp_path):
         os.chown(entry, 4242, 4242)
     said = run(root, env=own)[2]
     assert said.startswith("miss (entry owned by another user)")
+
+
+def test_asking_why_does_not_change_the_entry(primed, tmp_path):
+    """ENVDOCTOR_CACHE_TRACE only explains: a run without it and one with it share their entry."""
+    root = primed["hit"]
+    own = {"ENVDOCTOR_CACHE_DIR": str(tmp_path / "own-cache")}
+    done = subprocess.run([sys.executable, "-m", "envdoctor", "check", str(root), "--format", "json"],
+                          capture_output=True, text=True, timeout=60,
+                          env={k: v for k, v in dict(os.environ, **own).items() if k != "ENVDOCTOR_CACHE_TRACE"})
+    assert done.returncode == 1 and done.stderr == ""
+    assert run(root, env=own)[2] == "hit"

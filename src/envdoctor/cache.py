@@ -58,6 +58,10 @@ ENV_NAMES = frozenset({
 })
 
 
+# Variables of the cache itself: where it is, and whether it explains itself, change no run's output.
+NOT_KEYS = frozenset({"ENVDOCTOR_CACHE_DIR", "ENVDOCTOR_CACHE_TRACE"})
+
+
 def cache_dir() -> str:
     explicit = os.environ.get("ENVDOCTOR_CACHE_DIR")
     if explicit:
@@ -93,7 +97,7 @@ def _key(argv: list[str]) -> tuple:
     from envdoctor import __version__
 
     env = tuple(sorted((name, value) for name, value in os.environ.items()
-                       if name in ENV_NAMES or name.startswith(("ENVDOCTOR_", "GIT_"))))
+                       if (name in ENV_NAMES or name.startswith(("ENVDOCTOR_", "GIT_"))) and name not in NOT_KEYS))
     stream = (getattr(sys.stdout, "encoding", None), getattr(sys.stdout, "errors", None))
     return (FORMAT, __version__, sys.version, sys.executable, tuple(sys.path), os.getcwd(), tuple(argv), env,
             time.strftime("%Y-%m-%d"), stream)
