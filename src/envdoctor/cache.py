@@ -23,12 +23,13 @@ What is never cached: anything but `check`; `--fix`, `--diff`, `--output`, `--py
 an interpreter whose state is not a file), `--digest-map`, `--debug`, `--color always`/FORCE_COLOR;
 output to a terminal (its width and colours); a run that wrote to stderr or exited 2; a run any of whose
 inputs changed while it ran or in the two seconds before it ended (a file rewritten within one timestamp
-tick, two seconds on some file systems, would look unchanged: git's "racy clean" problem). `--no-cache` or ENVDOCTOR_NO_CACHE=1 turns it off.
+tick, two seconds on some file systems, would look unchanged: git's "racy clean" problem).
+`--no-cache` or ENVDOCTOR_NO_CACHE=1 turns it off.
 
 Where: $ENVDOCTOR_CACHE_DIR, else $XDG_CACHE_HOME/envdoctor, else ~/.cache/envdoctor (%LOCALAPPDATA% on
 Windows): one small file per command, folder and environment, at most MAX_ENTRIES of them. Nothing is
 written into the scanned repository. The files are `marshal` data, like `__pycache__`, in a folder only
-the user can write; anything unreadable there is a miss.
+the user can write; an entry that is unreadable, or owned by another user, is a miss. See docs/cache.md.
 """
 
 from __future__ import annotations
