@@ -101,6 +101,7 @@ def check(paths: tuple[Path, ...], output_format: str, output: Path | None, sele
           python: str | None = None, fix: bool = False, diff: bool = False, unsafe_fixes: bool = False,
           digest_map: Path | None = None, no_cache: bool = False) -> None:
     """Check the repository at PATHS (default: the current folder) and report each problem found."""
+    # --no-cache is acted on before this runs (entry.py: such a command line is never replayed or stored).
     try:
         code = _check(paths, output_format, output, select, extend_select, ignore, fail_on, exit_zero,
                       statistics, config_file, color, quiet, verbose, debug, python=python, fix=fix, diff=diff,
