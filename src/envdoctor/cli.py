@@ -123,7 +123,6 @@ def _check(paths, output_format, output, select, extend_select, ignore, fail_on,
     from envdoctor.engine import scan
     from envdoctor.findings import Severity
     from envdoctor.registry import RegistryError, load_rules
-    from envdoctor.fixes import fix_loop, load_digest_map
     from envdoctor.report import Report, no_source, renderer
     from envdoctor.report.escape import safe
 
@@ -149,11 +148,13 @@ def _check(paths, output_format, output, select, extend_select, ignore, fail_on,
             ignore=cli_ignore if cli_select else config.ignore + cli_ignore,
             fail_on=Severity.parse(fail_on) if fail_on else None,
             python=python,  # probed only by the rules that need it (envdoctor.doctor); a failure is one line
-            digest_map=load_digest_map(digest_map) if digest_map is not None else None,
+            digest_map=_digest_map(digest_map),
         )
         registry = load_rules()
         fixed = None
         if fix and not diff:
+            from envdoctor.fixes import fix_loop
+
             outcome = fix_loop(root, config, registry, resolved, unsafe=unsafe_fixes, debug=debug)
             result, fixed = outcome.result, outcome.fixed
             for note in outcome.notes:
@@ -196,6 +197,14 @@ def _check(paths, output_format, output, select, extend_select, ignore, fail_on,
     if report.failing and not exit_zero:
         return EXIT_FINDINGS
     return EXIT_CLEAN
+
+
+def _digest_map(path: Path | None) -> dict | None:
+    if path is None:
+        return None
+    from envdoctor.fixes import load_digest_map
+
+    return load_digest_map(path)
 
 
 def _show_diff(root: Path, result: Any, unsafe_fixes: bool, quiet: bool) -> int:

@@ -20,10 +20,8 @@ behaviour (reordering a Dockerfile's layers) and is applied only with `--unsafe-
 
 from __future__ import annotations
 
-import difflib
 import os
 import stat
-import tempfile
 from dataclasses import dataclass, field, replace
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Iterable
@@ -280,6 +278,8 @@ def write(root: Path, change: FileChange) -> None:
     mode = None
     if change.before is not None:
         mode = stat.S_IMODE(os.stat(path).st_mode)
+    import tempfile  # here, not at start-up: most runs fix nothing
+
     handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".envdoctor-fix", dir=path.parent)
     try:
         with os.fdopen(handle, "wb") as stream:
@@ -309,6 +309,8 @@ def unified_diff(change: FileChange) -> str:
     after = change.after.splitlines(keepends=True)
     old = "/dev/null" if change.before is None else f"a/{change.path}"
     out: list[str] = []
+    import difflib
+
     for line in difflib.unified_diff(before, after, old, f"b/{change.path}", lineterm="\n"):
         if line.endswith("\n"):
             out.append(line)

@@ -12,7 +12,6 @@ says `available = False` with the reason, and rules that need git say nothing.
 
 from __future__ import annotations
 
-import hashlib
 import os
 import select
 import shutil
@@ -67,6 +66,8 @@ def run_git(root: Path, *args: str, stdin: bytes | None = None) -> bytes:
 
 def blob_id(data: bytes) -> str:
     """The id git gives a blob of this content (SHA-1 repositories)."""
+    import hashlib  # here, not at start-up: only a changed-file question hashes
+
     return hashlib.sha1(b"blob %d\0" % len(data) + data).hexdigest()
 
 

@@ -19,7 +19,6 @@ nothing.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import re
 from dataclasses import dataclass, field
@@ -99,6 +98,12 @@ _POETRY_RELEVANT_KEYS = (*_POETRY_LEGACY_KEYS, "group")
 _POETRY_PROJECT_KEYS = ("requires-python", "dependencies", "optional-dependencies")
 
 
+def _sha256(data: bytes) -> str:
+    import hashlib  # here, not at start-up: only Poetry, PDM and Pipfile locks record a content hash
+
+    return hashlib.sha256(data).hexdigest()
+
+
 def _json_default(value: Any) -> str:
     return str(value)  # TOML dates and times: the tools would fail; do not crash
 
@@ -125,7 +130,7 @@ def poetry_content_hash(data: dict[str, Any], *, with_dependency_groups: bool = 
         content["tool"] = {"poetry": relevant_poetry}
     else:
         content = relevant_poetry
-    return hashlib.sha256(json.dumps(content, sort_keys=True, default=_json_default).encode()).hexdigest()
+    return _sha256(json.dumps(content, sort_keys=True, default=_json_default).encode())
 
 
 def pdm_content_hash(data: dict[str, Any]) -> str:
@@ -148,7 +153,7 @@ def pdm_content_hash(data: dict[str, Any]) -> str:
         "requires-python": project.get("requires-python", ""),
         "resolution": pdm.get("resolution", {}),
     }
-    return hashlib.sha256(json.dumps(dump, sort_keys=True, default=_json_default).encode("utf-8")).hexdigest()
+    return _sha256(json.dumps(dump, sort_keys=True, default=_json_default).encode("utf-8"))
 
 
 _PIPFILE_SKIPPED = frozenset({"source", "packages", "dev-packages", "requires", "scripts", "pipfile", "pipenv",
@@ -178,7 +183,7 @@ def pipfile_hash(data: dict[str, Any], *, canonical_names: bool, default_sources
         if category not in _PIPFILE_SKIPPED:
             content[category] = section(values)
     text = json.dumps(content, sort_keys=True, separators=(",", ":"), default=_json_default)
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+    return _sha256(text.encode("utf-8"))
 
 
 # --- Poetry version constraints ------------------------------------------------------------------------------
