@@ -206,30 +206,32 @@ _RECORDER = _Recorder()
 _HOOKED = False
 
 
+def _note(path: object, listed: bool = False) -> None:
+    """Record a path (str or path-like; a file descriptor or bytes is not a path we can sign)."""
+    if not isinstance(path, (str, os.PathLike)):
+        return
+    try:
+        path = os.path.abspath(os.fspath(path))
+    except (TypeError, ValueError):
+        return
+    _RECORDER.paths.add(path)
+    if listed:
+        _RECORDER.listed.add(path)
+
+
 def _audit(event: str, args: tuple) -> None:
     if not _RECORDER.active:
         return
-    if event == "open" or event in ("os.scandir", "os.listdir"):
-        path = args[0] if args else None
-        if event != "open" and path is None:
-            path = "."
-        if isinstance(path, (str, os.PathLike)):
-            try:
-                path = os.path.abspath(os.fspath(path))
-            except (TypeError, ValueError):
-                return
-            _RECORDER.paths.add(path)
-            if event != "open":
-                _RECORDER.listed.add(path)
+    if event == "open":
+        _note(args[0] if args else None)
+    elif event in ("os.scandir", "os.listdir"):
+        _note(args[0] if args and args[0] is not None else ".", listed=True)
 
 
 def _noting(function):
     def wrapper(path, *args, **kwargs):
-        if _RECORDER.active and isinstance(path, (str, os.PathLike)):
-            try:
-                _RECORDER.paths.add(os.path.abspath(os.fspath(path)))
-            except (TypeError, ValueError):
-                pass
+        if _RECORDER.active:
+            _note(path)
         return function(path, *args, **kwargs)
 
     wrapper.__wrapped__ = function  # type: ignore[attr-defined]
@@ -258,7 +260,6 @@ class Recording:
     """Records the paths a scan looks at and what it prints; `save` stores it when that is safe."""
 
     def __init__(self, argv: list[str]) -> None:
-        self.argv = argv
         self.key = _key(argv)
 
     def __enter__(self) -> Recording:
