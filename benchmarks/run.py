@@ -6,7 +6,8 @@
     python benchmarks/run.py --preset small medium   # the scale presets below; `monorepo` is the big one
 
 N-Dockerfile mode generates N service folders, each with a realistic multi-stage Python Dockerfile (five
-RUN instructions, continuation lines; no heredoc, which hadolint cannot parse) and a pyproject.toml.
+RUN instructions, continuation lines; no heredoc, which hadolint cannot parse), its .dockerignore and a
+pyproject.toml; a uv.lock, where there is one, is current for its project.
 Presets add what a real repository holds:
   small     1 service: Dockerfile, pyproject.toml, uv.lock of 150 packages
   medium    100 services, each with a uv.lock of 150 packages
@@ -60,6 +61,15 @@ USER app{n}
 CMD ["/app/.venv/bin/python", "-m", "service{n}"]
 """
 
+DOCKERIGNORE = """\
+.git
+.venv
+**/__pycache__
+*.pyc
+.pytest_cache
+dist/
+"""
+
 PYPROJECT = """\
 [project]
 name = "service{n}"
@@ -76,25 +86,44 @@ INDEX = "https://index.example.invalid"
 
 
 def uv_lock(service: int, packages: int) -> str:
-    """A uv.lock (version 1) of the shape uv writes: the root project plus `packages` locked packages."""
+    """A current uv.lock (version 1) for PYPROJECT, of the shape uv writes: the root project (virtual, as it
+    has no [build-system]), its four direct requirements, and filler packages up to `packages` hanging off
+    them as transitive dependencies, so that envdoctor takes the path of a lock that matches its project."""
+    direct = ["fastapi", "psycopg", "psycopg-binary", "pytest", "sqlalchemy"]
+    filler = [f"pkg{service}-{i}" for i in range(max(packages - len(direct), 0))]
+    # The filler is a binary tree under fastapi, so every locked package is reachable from the root, as
+    # in a lock uv writes.
+    needs = {"fastapi": filler[:1]}
     out = ["version = 1", "revision = 3", 'requires-python = ">=3.12"', ""]
-    names = [f"pkg{service}-{i}" for i in range(packages)]
-    out += ["[[package]]", f'name = "service{service}"', 'version = "1.0.0"', 'source = { editable = "." }',
-            "dependencies = ["]
-    out += [f'    {{ name = "{name}" }},' for name in names[:3]]
-    out += ["]", "", "[package.metadata]", "requires-dist = ["]
-    out += [f'    {{ name = "{name}", specifier = ">=1.0" }},' for name in names[:3]]
-    out += ["]", ""]
-    for i, name in enumerate(names):
+    out += ["[[package]]", f'name = "service{service}"', 'version = "1.0.0"', 'source = { virtual = "." }',
+            "dependencies = [",
+            '    { name = "fastapi" },',
+            '    { name = "psycopg", extra = ["binary"] },',
+            '    { name = "sqlalchemy" },',
+            "]", "", "[package.dev-dependencies]", "dev = [", '    { name = "pytest" },', "]", "",
+            "[package.metadata]", "requires-dist = [",
+            '    { name = "fastapi", specifier = ">=0.110" },',
+            '    { name = "psycopg", extras = ["binary"], specifier = ">=3.1" },',
+            '    { name = "sqlalchemy", specifier = ">=2.0" },',
+            "]", "", "[package.metadata.requires-dev]", 'dev = [{ name = "pytest", specifier = ">=8" }]', ""]
+    chain = {name: filler[2 * i + 1:2 * i + 3] for i, name in enumerate(filler)}
+    for name in sorted(direct + filler):
         digest = hashlib.sha256(name.encode()).hexdigest()
-        out += ["[[package]]", f'name = "{name}"', f'version = "1.{i % 50}.0"',
+        version = f"1.{len(name) % 50}.0"
+        out += ["[[package]]", f'name = "{name}"', f'version = "{version}"',
                 f'source = {{ registry = "{INDEX}/simple" }}']
-        if i + 1 < len(names) and i % 3 == 0:
-            out += ["dependencies = [", f'    {{ name = "{names[i + 1]}" }},', "]"]
-        out += [f'sdist = {{ url = "{INDEX}/files/{name}-1.0.tar.gz", hash = "sha256:{digest}", size = 1234 }}',
+        deps = needs.get(name) or chain.get(name) or []
+        if deps:
+            out += ["dependencies = ["] + [f'    {{ name = "{dep}" }},' for dep in deps] + ["]"]
+        wheel = name.replace("-", "_")
+        out += [f'sdist = {{ url = "{INDEX}/files/{name}-{version}.tar.gz", hash = "sha256:{digest}", '
+                f'size = 1234 }}',
                 "wheels = [",
-                f'    {{ url = "{INDEX}/files/{name}-1.0-py3-none-any.whl", hash = "sha256:{digest}", size = 999 }},',
+                f'    {{ url = "{INDEX}/files/{wheel}-{version}-py3-none-any.whl", hash = "sha256:{digest}", '
+                f'size = 999 }},',
                 "]", ""]
+        if name == "psycopg":
+            out += ["[package.optional-dependencies]", 'binary = [', '    { name = "psycopg-binary" },', "]", ""]
     return "\n".join(out)
 
 
@@ -107,6 +136,7 @@ def generate(root: Path, dockerfiles: int, pyprojects: int | None = None, lock_p
         service.mkdir(parents=True)
         if n < dockerfiles:
             (service / "Dockerfile").write_text(DOCKERFILE.format(n=n))
+            (service / ".dockerignore").write_text(DOCKERIGNORE)
             paths.append(service / "Dockerfile")
         if n < pyprojects:
             (service / "pyproject.toml").write_text(PYPROJECT.format(n=n))
