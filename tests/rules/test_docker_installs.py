@@ -126,6 +126,33 @@ def test_ed105_message_names_the_builder_and_the_copy(repo):
     assert "in stage 'builder', whose environment the final image copies (line 6)" in finding["message"]
 
 
+@pytest.mark.parametrize("dockerfile", [
+    UV + "COPY requirements-dev.txt .\nRUN uv pip install --system --no-editable -r requirements-dev.txt\n",
+    UV + "COPY requirements-dev.txt .\nRUN UV_NO_EDITABLE=1 uv pip install --system -r requirements-dev.txt\n",
+    UV + "ENV UV_NO_EDITABLE=1\nCOPY requirements-dev.txt .\nRUN uv pip install --system -r requirements-dev.txt\n",
+    UV + "ARG UV_NO_EDITABLE=1\nCOPY requirements-dev.txt .\nRUN uv pip install --system -r requirements-dev.txt\n",
+])
+def test_ed105_uv_pip_install_no_editable_covers_requirements_file_lines(repo, dockerfile):
+    assert results(repo, dockerfile, "ED105", {"requirements-dev.txt": "-e .\npytest==8.3.2\n"}) == []
+
+
+@pytest.mark.parametrize("dockerfile", [
+    UV + "COPY requirements-dev.txt .\nRUN uv pip install --system -r requirements-dev.txt\n",
+    UV + "COPY requirements-dev.txt .\nRUN UV_NO_EDITABLE=0 uv pip install --system -r requirements-dev.txt\n",
+])
+def test_ed105_uv_pip_install_of_an_editable_line_without_no_editable(repo, dockerfile):
+    assert results(repo, dockerfile, "ED105", {"requirements-dev.txt": "-e .\npytest==8.3.2\n"}) == [("ED105", 5)]
+    (finding,) = repo.findings("--select", "ED105")
+    assert "uv sync" not in finding["fix_hint"]
+    assert "--no-editable" in finding["fix_hint"] and "uv export" in finding["fix_hint"]
+
+
+def test_ed105_uv_sync_advice_keeps_frozen(repo):
+    assert results(repo, UV + "COPY . .\nRUN uv sync --frozen\n", "ED105") == [("ED105", 5)]
+    (finding,) = repo.findings("--select", "ED105")
+    assert "uv sync --frozen --no-editable" in finding["fix_hint"]
+
+
 # --- ED106 ----------------------------------------------------------------------------------------------
 
 

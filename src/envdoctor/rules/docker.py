@@ -680,6 +680,8 @@ def _editable(build: Build, step: RunStep, command: RunCommand) -> str | None:
         return None
     env = command.env
     if py.tool == "pip" or (py.tool == "uv" and py.action == "pip install"):
+        if py.tool == "uv" and (py.has("no-editable") or _truthy_or_unknown(env, "UV_NO_EDITABLE")):
+            return None  # uv pip install --no-editable installs every editable (a `-e` line too) as a wheel
         editable = py.values("editable")
         if editable:
             return f"installs '{editable[0]}' in editable (development) mode"
@@ -713,10 +715,28 @@ def _editable(build: Build, step: RunStep, command: RunCommand) -> str | None:
 
 
 _EDITABLE_HINT = {
-    "uv": "Use `uv sync --locked --no-editable` (or ENV UV_NO_EDITABLE=1) for the image.",
     "poetry": "Install dependencies with `poetry install --no-root`, then build and install the project as a wheel.",
     "pdm": "Use `pdm install --prod --no-editable` (or `pdm sync --no-editable`).",
 }
+
+
+def _editable_hint(py: PyCommand) -> str:
+    """Advice for the command actually used."""
+    if py.tool == "uv" and py.action == "pip install":
+        if py.values("requirement") and not py.values("editable"):
+            return ("Add --no-editable (`uv pip install --no-editable -r ...`), or write the file without the "
+                    "editable line: `uv export --no-editable` (or `--no-emit-project`, then install the project "
+                    "from a wheel).")
+        return "Install the project non-editable: `uv pip install .` (or --no-editable), or a wheel built in a " \
+               "builder stage."
+    if py.tool == "uv":
+        frozen = "--frozen" if py.has("frozen") else "--locked"
+        return f"Use `uv sync {frozen} --no-editable` (or ENV UV_NO_EDITABLE=1) for the image."
+    if py.tool == "pip" and py.values("requirement") and not py.values("editable"):
+        return ("Drop the `-e` of that line (an export with `uv export --no-editable` or `--no-emit-project` "
+                "writes none), or install the project from a wheel built in a builder stage.")
+    return _EDITABLE_HINT.get(py.tool, "Install the project non-editable: `pip install .` or a wheel built in a "
+                                       "builder stage.")
 
 
 def _source_in_image(build: Build, step: RunStep) -> bool:
@@ -815,8 +835,7 @@ class EditableInstallInImage(Rule):
                 f"'{_quote(py)}' {why}{where}: the image then runs the code through a link to a source folder, "
                 f"not an installed package.",
                 line=command.command.line,
-                fix_hint=_EDITABLE_HINT.get(py.tool, "Install the project non-editable: `pip install .` or a "
-                                                     "wheel built in a builder stage."),
+                fix_hint=_editable_hint(py),
                 fix=self._fix(build, step, command),
             )
 
