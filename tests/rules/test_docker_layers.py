@@ -114,6 +114,50 @@ def test_ed103_message_names_the_manifest_and_the_copy(repo):
     assert "copy requirements.txt alone" in finding["message"]
 
 
+PATH_DEPS = PYPROJECT.replace('["fastapi>=0.110"]', '["shared", "fastapi==0.115.0"]') + \
+    '\n[tool.uv.sources]\nshared = { path = "libs/shared" }\n'
+SHARED = {"libs/shared/pyproject.toml": '[project]\nname = "shared"\nversion = "1.0"\n',
+          "libs/shared/src/shared/__init__.py": ""}
+UV_LAYERED = ("FROM python:3.12-slim\nWORKDIR /app\nCOPY pyproject.toml uv.lock ./\nCOPY {folder} ./{folder}\n"
+              "RUN uv sync --frozen --no-install-project --no-dev --no-editable\nCOPY src ./src\n"
+              "RUN uv sync --frozen --no-dev --no-editable\n")
+
+
+@pytest.mark.parametrize("folder", ["libs", "libs/shared"])
+def test_ed103_copy_of_a_path_dependency_is_not_the_source(repo, folder):
+    files = {"pyproject.toml": PATH_DEPS, **SHARED}
+    assert results(repo, UV_LAYERED.format(folder=folder), "ED103", files) == []
+
+
+def test_ed103_copy_of_a_workspace_member_is_not_the_source(repo):
+    pyproject = PYPROJECT.replace('["fastapi>=0.110"]', '["shared"]') + \
+        '\n[tool.uv.sources]\nshared = { workspace = true }\n\n[tool.uv.workspace]\nmembers = ["libs/*"]\n'
+    files = {"pyproject.toml": pyproject, **SHARED}
+    assert results(repo, UV_LAYERED.format(folder="libs"), "ED103", files) == []
+
+
+def test_ed103_copy_of_a_poetry_path_dependency_is_not_the_source(repo):
+    pyproject = ('[tool.poetry]\nname = "app"\nversion = "1.0"\n\n[tool.poetry.dependencies]\npython = "^3.12"\n'
+                 'shared = { path = "libs/shared", develop = false }\n')
+    dockerfile = ("FROM python:3.12-slim\nWORKDIR /app\nCOPY pyproject.toml poetry.lock ./\nCOPY libs ./libs\n"
+                  "RUN poetry install --no-root\nCOPY src ./src\nRUN poetry install --only-root\n")
+    assert results(repo, dockerfile, "ED103", {"pyproject.toml": pyproject, **SHARED}) == []
+
+
+def test_ed103_copy_of_a_pdm_path_dependency_is_not_the_source(repo):
+    pyproject = PYPROJECT.replace('["fastapi>=0.110"]', '["shared @ file:///${PROJECT_ROOT}/libs/shared"]')
+    dockerfile = ("FROM python:3.12-slim\nWORKDIR /app\nCOPY pyproject.toml pdm.lock ./\nCOPY libs ./libs\n"
+                  "RUN pdm install --prod --no-self\nCOPY src ./src\nRUN pdm install --prod --no-editable\n")
+    assert results(repo, dockerfile, "ED103", {"pyproject.toml": pyproject, "pdm.lock": "", **SHARED}) == []
+
+
+@pytest.mark.parametrize("folder", ["src", "libs"])
+def test_ed103_copy_of_the_source_before_no_install_project_still_counts(repo, folder):
+    # `src` is the project's own source; `libs` also holds a folder that is no dependency
+    files = {"pyproject.toml": PATH_DEPS, **SHARED, "libs/tools/run.py": ""}
+    assert results(repo, UV_LAYERED.format(folder=folder), "ED103", files) == [("ED103", 5)]
+
+
 def test_ed103_target_option_picks_the_shipped_stage(repo):
     dockerfile = ("FROM python:3.12-slim AS app\nWORKDIR /app\nCOPY . .\nRUN pip install --no-cache-dir -r requirements.txt\n"
                   "FROM python:3.12-slim AS docs\nCMD [\"true\"]\n")

@@ -223,6 +223,82 @@ def _source_copy(build: Build, step: CopyStep) -> str | None:
     return memo[key]
 
 
+def _local_dependencies(build: Build) -> list[str]:
+    """The folders (relative to the context) of the local projects that the project at the context root
+    depends on: `[tool.uv.sources]` paths, uv workspace members, Poetry `path =` dependencies, PEP 508
+    `name @ file:///${PROJECT_ROOT}/...` (PDM) and the local folders its lock records. A dependency install
+    (`uv sync --no-install-project`, `poetry install --no-root`, `pdm install --no-self`) needs them."""
+    memo = build.memo.setdefault("local_dependencies", {})
+    if "folders" in memo:
+        return memo["folders"]
+    from envdoctor.sources.projects import python_projects
+
+    root = clean_path(build.context)
+    found: list[str] = []
+
+    def add(path: str) -> None:
+        if "$" in path or "://" in path:
+            return
+        rel = clean_path(path.removeprefix("./"))
+        if rel not in (".", "") and not rel.startswith(("..", "/")) and rel not in found:
+            found.append(rel)
+
+    def context_rel(folder: str) -> str | None:
+        if root in (".", ""):
+            return folder
+        return folder[len(root) + 1:] if folder.startswith(root + "/") else None
+
+    projects = python_projects(build.project)
+    item = next((p for p in projects if clean_path(p.directory) == root), None)
+    if item is not None:
+        for member in item.members:
+            rel = context_rel(member)
+            if rel is not None:
+                add(rel)
+        for other in projects:
+            if other.locked_by is not None and clean_path(other.locked_by) == root:
+                rel = context_rel(other.directory)
+                if rel is not None:
+                    add(rel)
+        pyproject = item.pyproject
+        if pyproject is not None:
+            sources = pyproject.tool("uv").get("sources")
+            if isinstance(sources, dict):
+                for entry in sources.values():
+                    for one in entry if isinstance(entry, list) else [entry]:
+                        if isinstance(one, dict) and isinstance(one.get("path"), str):
+                            add(one["path"])
+        for declared in item.declared:
+            spec = declared.spec
+            if isinstance(spec, dict) and isinstance(spec.get("path"), str):
+                add(spec["path"])
+            url = declared.requirement.url if declared.requirement is not None else None
+            if url and url.startswith("file:"):
+                path = url.removeprefix("file://").removeprefix("file:")
+                for prefix in ("/${PROJECT_ROOT}/", "${PROJECT_ROOT}/"):
+                    if path.startswith(prefix):
+                        add(path[len(prefix):])
+    memo["folders"] = found
+    return found
+
+
+def _dependency_folder(build: Build, rel: str) -> bool:
+    """A COPY of this folder brings in local dependencies, not the project's own source: it is one of them,
+    inside one, or holds some and (as far as git tracks it) nothing else."""
+    folders = _local_dependencies(build)
+    if not folders:
+        return False
+    if any(rel == f or rel.startswith(f + "/") for f in folders):
+        return True
+    inside = [f for f in folders if f.startswith(rel + "/")]
+    if not inside:
+        return False
+    git = build.project.git
+    tracked = git.tracked_under(build.path(rel)) if git.available else []
+    prefixes = [build.path(f) + "/" for f in inside]
+    return all(any(t.startswith(p) for p in prefixes) for t in tracked)
+
+
 def _what_source_copy(build: Build, step: CopyStep) -> str | None:
     if not step.from_context:
         return None
@@ -231,7 +307,7 @@ def _what_source_copy(build: Build, step: CopyStep) -> str | None:
             return "the whole build context"
         if source.rel is None or source.wildcard or build.kind(source.rel) != "dir":
             continue
-        if _MANIFEST_FOLDERS.search(source.rel):
+        if _MANIFEST_FOLDERS.search(source.rel) or _dependency_folder(build, source.rel):
             continue
         tracked = build.project.git.tracked_under(build.path(source.rel)) if build.project.git.available else []
         if tracked and all(_MANIFEST_FILE.search(t) for t in tracked):
