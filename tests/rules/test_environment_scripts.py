@@ -56,6 +56,9 @@ def test_a_non_shell_script_named_sh_is_skipped():
     ("setup.sh", "#!/bin/sh\nset -e\nsudo pip install -r requirements.txt\n", 3),
     ("setup.sh", "sudo -H python3 -m pip install httpx\n", 1),
     ("setup.sh", "sudo uv pip install httpx\n", 1),
+    ("setup.sh", "sudo /usr/local/bin/pip3 install httpx\n", 1),  # a system path, not an environment's
+    ("setup.sh", "sudo -u tool pip install httpx\n", 1),  # PATH's pip, as another user: still no environment
+    ("setup.sh", "sudo -Hu tool /usr/bin/python3 -m pip install httpx\n", 1),
     ("setup.sh", "pip install --user black\n", 1),
     ("setup.sh", "python3 -m pip install --user --upgrade pipx black\n", 1),
     ("setup.sh", "pip3 install --break-system-packages httpx\n", 1),
@@ -118,6 +121,16 @@ def test_ed412_message_quotes_the_command_and_the_form(repo):
     assert "uv tool install" in finding["fix_hint"]
 
 
+def test_ed412_sudo_as_another_user_is_not_called_root(repo):
+    repo.write("deploy.sh", "sudo -u tool pip install x\nsudo -u root pip install y\n")
+    first, second = repo.findings("--select", "ED412")
+    assert "runs as root" not in first["message"]
+    assert first["message"].startswith("`sudo -u tool pip install x` runs the pip found on PATH as user tool, "
+                                       "outside every environment")
+    assert first["message"].endswith("(sudo -u tool).")
+    assert "runs as root" in second["message"]
+
+
 # --- ED412 must not flag ------------------------------------------------------------------------------------
 
 
@@ -130,6 +143,12 @@ def test_ed412_message_quotes_the_command_and_the_form(repo):
     ("setup.sh", "python3 -m pip install --user --upgrade pipx\n"),
     ("setup.sh", "sudo apt-get install -y python3-pip\n"),
     ("setup.sh", "pip download --user x\n"),
+    # sudo running an environment's own pip installs into that environment, not the system interpreter
+    ("deploy.sh", "sudo -u tool /opt/tool/venv/bin/pip install --no-deps /tmp/tool-2.0.0-py3-none-any.whl\n"),
+    ("deploy.sh", "sudo /opt/tool/venv/bin/python -m pip install -r /opt/tool/requirements.lock.txt\n"),
+    ("deploy.sh", "sudo --user=tool -H \"$VENV/bin/pip\" install x\n"),
+    ("deploy.sh", "sudo -E ./venv/bin/python3 -m pip install x\n"),
+    ("deploy.sh", "sudo -u tool uv pip install x\n"),  # uv pip needs a virtual environment
     ("setup.sh", "# sudo pip install x\necho 'sudo pip install x'\n"),
     ("setup.sh", "PIP_USER=0 pip install x\n"),
     ("setup.sh", "pip install --target /usr/lib/x --user-agent y x\n"),

@@ -554,6 +554,67 @@ def _truthy(value: str | None) -> bool:
     return value is not None and value.strip().strip("'\"").lower() in _TRUTHY
 
 
+# Where a shared interpreter's pip lives: `sudo` with one of these (or a bare `pip`, found on PATH) installs
+# into an interpreter outside every environment; `sudo /opt/app/venv/bin/pip` installs into that venv.
+_SHARED_BIN_PREFIXES = ("/usr/bin/", "/usr/local/bin/", "/bin/", "/usr/sbin/", "/sbin/", "/opt/homebrew/bin/")
+_SUDO_VALUE_LETTERS = "ugCDprtTURh"  # sudo's one-letter options that take a value (`-u user`)
+_SUDO_VALUE_LONG = frozenset({"user", "group", "close-from", "chdir", "prompt", "role", "type", "command-timeout",
+                              "other-user", "chroot", "host"})
+
+
+def _sudo_user(argv) -> str | None:
+    """The user `sudo [options] command` runs the command as, when not root (`-u tool`, `--user=tool`)."""
+    user: str | None = None
+    index = 1
+    while index < len(argv):
+        word = argv[index]
+        index += 1
+        if word == "--" or not word.startswith("-") or word == "-":
+            if "=" in word and not word.startswith("-") and re.match(r"^[A-Za-z_][A-Za-z0-9_]*=", word):
+                continue  # `sudo VAR=value command`
+            break
+        if word.startswith("--"):
+            name, eq, value = word[2:].partition("=")
+            if name in _SUDO_VALUE_LONG:
+                if not eq:
+                    value = argv[index] if index < len(argv) else ""
+                    index += 1
+                if name == "user":
+                    user = value
+            continue
+        letters = word[1:]
+        for position, letter in enumerate(letters):
+            if letter in _SUDO_VALUE_LETTERS:
+                value = letters[position + 1:]
+                if not value:
+                    value = argv[index] if index < len(argv) else ""
+                    index += 1
+                if letter == "u":
+                    user = value
+                break
+    if user is None or user.strip() in ("root", "#0", "0"):
+        return None
+    return user
+
+
+def _sudo_install(command, py) -> tuple[str, str] | None:
+    """What is wrong with `sudo ... pip install` (or `python -m pip`, `uv pip`), or None when the pip is an
+    environment's own or another non-system interpreter's (`sudo -u app /opt/app/venv/bin/pip install`)."""
+    executable = py.executable
+    if "/" in executable and not executable.startswith(_SHARED_BIN_PREFIXES):
+        return None  # installs into the environment (or interpreter) that path belongs to
+    user = _sudo_user(command.argv)
+    if user is not None and py.tool == "uv":
+        return None  # `uv pip` as another user: a virtual environment, or `--system` (judged below)
+    where = f"pip of the system interpreter {executable}" if "/" in executable else "the pip found on PATH"
+    if user is None:
+        return ("runs as root and installs into the system interpreter, where the operating system's own "
+                "Python packages live, outside every environment"), "sudo"
+    return (f"runs {where} as user {user}, outside every environment: that user cannot write to the system "
+            f"interpreter's site-packages, so the packages go to {user}'s user site (~/.local) or the install "
+            f"fails"), f"sudo -u {user}"
+
+
 def global_install(script_command, *, container: bool = False) -> tuple[str, str] | None:
     """(what is wrong, the option or form that does it) when a command installs outside any environment."""
     from envdoctor.rules._pyinstall import recognise
@@ -566,8 +627,9 @@ def global_install(script_command, *, container: bool = False) -> tuple[str, str
     env = {**script_command.env, **assignments}
     managed = script_command.managed or container
     if py.sudo:
-        return ("runs as root and installs into the system interpreter, where the operating system's own "
-                "Python packages live, outside every environment"), "sudo"
+        found = _sudo_install(script_command.command, py)
+        if found is not None:
+            return found
     if py.has("break-system-packages") or _truthy(env.get("PIP_BREAK_SYSTEM_PACKAGES")) \
             or (py.tool == "uv" and _truthy(env.get("UV_BREAK_SYSTEM_PACKAGES"))):
         return ("overrides PEP 668's protection of an externally managed system Python: it can overwrite "
