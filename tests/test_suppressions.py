@@ -46,6 +46,30 @@ def test_suppression_of_a_rule_that_did_not_run_is_not_called_unused(repo):
     assert repo.codes("--ignore", "ED101") == []
 
 
+def test_suppressions_in_a_file_that_does_not_parse_are_not_called_unused(repo):
+    # Line 9 is not YAML (": " in a plain scalar): no rule could judge the workflow, and the suppressions
+    # are needed again once it is mended. A malformed suppression is still reported (ED003).
+    repo.write(".github/workflows/ci.yml",
+               "name: CI\non: push\njobs:\n  t:\n    runs-on: ubuntu-latest\n    steps:\n"
+               "      # envdoctor: ignore[ED502] -- pinned by the runner image\n"
+               "      - uses: astral-sh/setup-uv@v6\n"
+               "      - run: echo \"done\": ok\n"
+               "      # envdoctor: ignore[]\n"
+               "      - run: true\n")
+    assert sorted(repo.codes()) == ["ED001", "ED003"]
+
+
+def test_the_same_suppressions_in_a_file_that_parses_are_called_unused(repo):
+    """Near-miss of the above: once the workflow parses, a suppression that matches nothing is ED002."""
+    repo.write(".github/workflows/ci.yml",
+               "name: CI\non: push\njobs:\n  t:\n    runs-on: ubuntu-latest\n    steps:\n"
+               "      # envdoctor: ignore[ED502] -- pinned by the runner image\n"
+               "      - uses: astral-sh/setup-uv@v6\n"
+               "        with: {version: \"0.9.5\"}\n"
+               "      - run: echo done\n")
+    assert repo.codes() == ["ED002"]
+
+
 def test_malformed_and_unknown_suppressions_are_reported(repo):
     repo.write("Dockerfile",
                "# envdoctor: ignore\nFROM python\n"

@@ -178,9 +178,12 @@ def _suppression_findings(project: Project, registry: Registry, selected: set[st
                           overrides: dict[str, Severity]) -> list[Finding]:
     """ED003 for suppressions that cannot be understood, ED002 for those that suppressed nothing.
 
-    A code whose rule did not run is never called unused: it may well be needed when that rule runs.
+    A code whose rule did not run is never called unused: it may well be needed when that rule runs. Nor
+    is any code in a file that could not be read or parsed (ED001): no rule could judge it, and the
+    suppressions will be needed again once it is mended.
     """
     out: list[Finding] = []
+    broken = project.failed
     for path, index in project.suppressions.items():
         for entry in index.entries:
             unknown = [c for c in entry.codes if registry.lookup(c) is None]
@@ -189,6 +192,8 @@ def _suppression_findings(project: Project, registry: Registry, selected: set[st
                            f"Suppression names unknown rule{'s' if len(unknown) > 1 else ''} "
                            f"{', '.join(repr(c) for c in unknown)}.")
                 out.append(_meta(InvalidSuppression, message, path, entry.line, overrides))
+                continue
+            if path in broken:
                 continue
             unused = [c for c in entry.codes
                       if c not in entry.used and registry.lookup(c).code in selected]  # type: ignore[union-attr]
