@@ -166,3 +166,39 @@ def test_scanning_a_subdirectory_reports_paths_from_the_project_root(repo):
     result = run_cli("check", str(repo.root / "services" / "api"), "--format", "concise")
     assert result.stdout.startswith("services/api/Dockerfile:1:1: ED101")
     assert "services/web" not in result.stdout
+
+
+def _closed_reader(*args: str, env: dict[str, str] | None = None) -> tuple[int, str]:
+    """Run envdoctor with stdout a pipe whose reader has already gone (as `| head -1` once head exits):
+    every write fails with EPIPE. The exit code and stderr."""
+    import subprocess
+    import sys
+
+    done = subprocess.Popen([sys.executable, "-m", "envdoctor", *args], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, env=env)
+    assert done.stdout is not None and done.stderr is not None
+    done.stdout.close()
+    stderr = done.stderr.read().decode()
+    return done.wait(timeout=60), stderr
+
+
+def test_a_reader_that_goes_away_keeps_the_exit_code_and_prints_no_error(repo):
+    repo.write("Dockerfile", "FROM python:latest\n")
+    for format_ in ("text", "json", "concise"):
+        code, stderr = _closed_reader("check", str(repo.root), "--no-cache", "--format", format_)
+        assert (code, stderr) == (1, ""), format_
+    repo.write("Dockerfile", "FROM python:3.12-slim@sha256:" + "a" * 64 + "\n")
+    assert _closed_reader("check", str(repo.root), "--no-cache") == (0, "")
+
+
+def test_a_reader_that_goes_away_from_another_command_is_one_quiet_exit(repo):
+    code, stderr = _closed_reader("explain", "ED101")
+    assert stderr == "" and code in (0, 1)  # 0 when the page fitted in the pipe before the reader left
+
+
+def test_a_run_whose_reader_went_away_is_not_stored_in_the_result_cache(repo, tmp_path):
+    repo.write("Dockerfile", "FROM python:latest\n")
+    env = dict(os.environ, ENVDOCTOR_CACHE_DIR=str(tmp_path / "cache"), ENVDOCTOR_CACHE_TRACE="1")
+    code, stderr = _closed_reader("check", str(repo.root), env=env)
+    assert code == 1
+    assert "the reader of stdout went away" in stderr

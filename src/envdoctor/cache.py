@@ -165,8 +165,13 @@ def replay(argv: list[str]) -> tuple[int | None, str]:
         return None, "no entry for this command"
     except Exception:  # an entry that is not what this module wrote (truncated, foreign): a miss
         return None, "unreadable entry"
-    sys.stdout.write(output)
-    sys.stdout.flush()
+    try:
+        sys.stdout.write(output)
+        sys.stdout.flush()
+    except BrokenPipeError:  # `| head`: the recorded exit code still stands
+        from envdoctor.entry import stdout_closed
+
+        stdout_closed()
     return code, "hit"
 
 
@@ -245,10 +250,22 @@ class _Tee:
         self._stream = stream
         self.parts: list[str] = []
         self.bypassed = False  # its binary buffer was asked for: what goes there cannot be recorded
+        self.broken = False  # its reader went away (`| head`): what was recorded may be more than was read
 
     def write(self, text: str) -> int:
         self.parts.append(text)
-        return self._stream.write(text)
+        try:
+            return self._stream.write(text)
+        except BrokenPipeError:
+            self.broken = True
+            raise
+
+    def flush(self) -> None:
+        try:
+            self._stream.flush()
+        except BrokenPipeError:
+            self.broken = True
+            raise
 
     def __getattr__(self, name: str):
         if name == "buffer":
@@ -297,6 +314,8 @@ class Recording:
             return "the run wrote to stderr"
         if self.stdout.bypassed:
             return "the run wrote bytes to stdout"
+        if self.stdout.broken:
+            return "the reader of stdout went away"
         if _RECORDER.root is None:
             return "no scan ran"
         git_files, git_folders = _git_inputs(_RECORDER.root)

@@ -14,6 +14,7 @@ from typing import Any, NoReturn
 import click
 
 from envdoctor import __version__
+from envdoctor.entry import stdout_closed
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 ROOT_MARKERS = ("envdoctor.toml", ".envdoctor.toml", ".git")
@@ -183,6 +184,9 @@ def _check(paths, output_format, output, select, extend_select, ignore, fail_on,
     try:
         if not quiet:
             renderer(output_format)(report, stream)
+            stream.flush()
+    except BrokenPipeError:  # `envdoctor check | head -1`: stop writing; the exit code still says what was found
+        stdout_closed()
     finally:
         if handle is not None:
             handle.close()

@@ -415,19 +415,25 @@ def run_doctor(path: Path, *, python: str | None, output_format: str = "text", f
         fail(str(exc))
     environments = Project(root, config).environments
 
-    if output_format == "json":
-        from envdoctor.report import Report, renderer
+    try:
+        if output_format == "json":
+            from envdoctor.report import Report, renderer
 
-        report = Report(findings=result.findings, rules=result.rules, registry=registry,
-                        files_read=result.files_read, fail_on=config.fail_on, errors=result.internal_errors)
-        renderer("json")(report, stream)
-    else:
-        _render(stream, root, interpreter, why, environments, result, config.fail_on,
-                use_color(stream, color), _symbols(stream), safe)
+            report = Report(findings=result.findings, rules=result.rules, registry=registry,
+                            files_read=result.files_read, fail_on=config.fail_on, errors=result.internal_errors)
+            renderer("json")(report, stream)
+        else:
+            _render(stream, root, interpreter, why, environments, result, config.fail_on,
+                    use_color(stream, color), _symbols(stream), safe)
+        stream.flush()
+    except BrokenPipeError:  # `envdoctor doctor | head`: stop writing; the exit code still says what was found
+        from envdoctor.entry import stdout_closed
+
+        stdout_closed()
     for error in result.internal_errors:
         import click
 
-        click.echo(f"envdoctor: error: {error}", err=True)
+        click.echo(f"envdoctor: error: {safe(error)}", err=True)  # exception text may quote a file
     if result.internal_errors:
         return EXIT_ERROR
     return EXIT_FINDINGS if any(f.severity >= config.fail_on for f in result.findings) else EXIT_CLEAN

@@ -25,17 +25,35 @@ def main() -> None:
                 if trace:
                     sys.stderr.write("envdoctor: cache: hit\n")
                 sys.exit(code)
-    except BrokenPipeError:  # the reader went away (`| head`): as the scan itself would, quietly
-        sys.exit(1)
     except (OSError, ValueError, ImportError) as exc:  # e.g. the working folder was deleted
         recording = None
         if trace:
             sys.stderr.write(f"envdoctor: cache: not used ({type(exc).__name__}: {exc})\n")
-    if recording is None:
-        from envdoctor.cli import main as run
+    try:
+        if recording is None:
+            from envdoctor.cli import main as run
 
-        run()
-        return
+            run()
+            return
+        _recorded_run(recording, why, trace)
+    except BrokenPipeError:  # a write that no command caught (they catch their report's: `check` keeps its code)
+        stdout_closed()
+        sys.exit(1)  # as Python's own documentation advises for EPIPE
+
+
+def stdout_closed() -> None:
+    """The reader of stdout went away (`envdoctor check | head -1`): stop writing, quietly, as other
+    command-line tools do. Pointing stdout at the null device also keeps Python from failing again when it
+    flushes stdout at exit."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError, AttributeError):  # no file descriptor behind stdout (tests, embedding)
+        pass
+
+
+def _recorded_run(recording, why: str, trace: bool) -> None:
     from envdoctor.cli import cli
 
     try:
