@@ -101,6 +101,35 @@ def test_uv_must_not_flag(repo, workflow):
     assert lines(repo, workflow) == []
 
 
+# Options from a variable cannot be known statically: neither reported nor fixed (`--locked` would be given
+# twice when the variable holds it). A value the workflow's `env:` sets is read for the later commands.
+@pytest.mark.parametrize("workflow", [
+    steps("uv sync $SYNC_ARGS"),
+    steps("uv sync ${SYNC_ARGS}"),
+    steps('uv sync "$SYNC_ARGS"'),
+    steps("uv sync ${{ env.SYNC_ARGS }}"),
+    steps("uv sync ${{ matrix.sync-args }}"),
+    steps("uv sync --group=$(cat group.txt)"),
+    steps("uv run $UV_ARGS pytest"),
+    steps("uv run ${{ inputs.uv-args }} pytest"),
+    steps("uv run --extra ${{ matrix.extra }} pytest"),
+    "env:\n  SYNC_ARGS: --locked --all-groups\n" + steps("uv sync $SYNC_ARGS", "uv sync --group docs"),
+    "env:\n  SYNC_ARGS: --locked\n" + steps("uv run ${{ env.SYNC_ARGS }} pytest", "uv sync --group docs"),
+])
+def test_uv_options_from_a_variable_are_not_judged(repo, workflow):
+    assert lines(repo, workflow) == []
+
+
+@pytest.mark.parametrize(("workflow", "expected"), [
+    (steps("uv sync $SYNC_ARGS", "uv sync --group docs"), [7]),  # the variable may not hold --locked
+    ("env:\n  SYNC_ARGS: --all-groups\n" + steps("uv sync $SYNC_ARGS", "uv sync --group docs"), [9]),
+    (steps("uv run pytest $PYTEST_ARGS"), [6]),  # pytest's arguments, not uv's
+    (steps("uv sync --all-extras", "echo $SYNC_ARGS"), [6]),
+])
+def test_uv_variables_elsewhere_are_still_judged(repo, workflow, expected):
+    assert lines(repo, workflow) == expected
+
+
 def test_uv_without_a_committed_lock_is_another_rules_business(repo):
     assert lines(repo, steps("uv sync", "uv run pytest"), lock=False) == []
 

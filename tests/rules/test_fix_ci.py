@@ -46,6 +46,13 @@ def test_ed501_no_fix_across_lines_or_for_upgrade(tmp_path):
     assert_no_fix(tmp_path, {**PROJECT, GH: twice}, "ED501", name="c")
 
 
+def test_ed501_no_fix_for_options_from_a_variable(tmp_path):
+    # The variable is not known: not reported, so not fixed; the plain `uv sync` next to it still is.
+    before = HEAD + "      - run: uv sync $SYNC_ARGS\n      - run: uv sync ${{ matrix.args }}\n      - run: uv sync\n"
+    after = before.replace("- run: uv sync\n", "- run: uv sync --locked\n")
+    assert_fix(tmp_path, {**PROJECT, GH: before}, "ED501", {GH: after})
+
+
 # --- ED502 -----------------------------------------------------------------------------------------------
 
 def test_ed502_pip_install_uv_pinned_to_the_venv_uv(tmp_path):

@@ -75,6 +75,41 @@ def _unknown(word: str) -> bool:
     return "$" in word or "{" in word or "%" in word
 
 
+def _expands(word: str) -> bool:
+    """A word the shell or the CI expands at run time: `$X`, `${X}`, `$(cmd)`, `${{ ... }}`, backquotes."""
+    return "$" in word or "`" in word
+
+
+_VARIABLE_RE = re.compile(r"\$\{\{\s*env\.([A-Za-z_][A-Za-z0-9_]*)\s*\}\}|\$\{([A-Za-z_][A-Za-z0-9_]*)\}"
+                          r"|\$([A-Za-z_][A-Za-z0-9_]*)")
+
+
+def _expanded(words: Iterable[str], env: Mapping[str, str]) -> list[str] | None:
+    """The words with `$NAME`, `${NAME}` and `${{ env.NAME }}` replaced by the value the CI sets for NAME
+    (split on white space, as an unquoted expansion is); None when anything cannot be known statically."""
+    out: list[str] = []
+    for word in words:
+        if not _expands(word):
+            out.append(word)
+            continue
+        unknown = False
+
+        def value(match: re.Match) -> str:
+            nonlocal unknown
+            name = next(group for group in match.groups() if group)
+            known = env.get(name)
+            if known is None or _expands(known):
+                unknown = True
+                return ""
+            return known
+
+        text = _VARIABLE_RE.sub(value, word)
+        if unknown or _expands(text):
+            return None
+        out.extend(text.split())
+    return out
+
+
 def _set(env: Mapping[str, str], *names: str) -> bool:
     """A variable set to a true value, or to something envdoctor cannot evaluate (`${{ ... }}`, `$VAR`)."""
     for name in names:
@@ -488,6 +523,14 @@ class _Analysis:
     def _uv_sync(self, cmd: _Cmd, py: PyCommand, state: _JobState) -> None:
         if py.has("script", "dry-run", "check", "resolution") or _nonempty(cmd.env, "UV_RESOLUTION"):
             return  # `--resolution lowest-direct`: a deliberate test of the lower bounds, not an install
+        if any(_expands(word) for word in cmd.command.argv[1:]):
+            # `uv sync $SYNC_ARGS`: options from a variable are not judged (nor fixed); a value the
+            # workflow sets in `env:` is read for what later commands may rely on.
+            words = _expanded(cmd.command.argv[1:], cmd.env) or []
+            if "--locked" in words or _set(cmd.env, "UV_LOCKED"):
+                state.uv_checked = True
+            state.uv_synced = state.lock_installed = True
+            return
         cwd = self._uv_project_dir(cmd, py)
         if "uv" in state.relocked:
             self._relocked_hit(cmd, "uv", state)
@@ -513,6 +556,15 @@ class _Analysis:
         words = _after(list(cmd.command.argv), "run")
         options, inner = _split_options(words, _UV_RUN_VALUES, "pw")
         names = {name for name, _ in options}
+        uv_words = cmd.command.argv[1:len(cmd.command.argv) - len(inner) + 1]  # uv's options, the program
+        if any(_expands(word) for word in uv_words):
+            # `uv run $UV_ARGS pytest`: options from a variable are not judged (nor fixed).
+            expanded = _expanded(uv_words, cmd.env) or []
+            if "--locked" in expanded:
+                state.uv_checked = True
+            if not state.uv_synced and "--no-sync" not in expanded:
+                state.uv_synced = state.lock_installed = True
+            return
         syncs = not (names & {"no-sync", "no-project", "script", "dry-run", "resolution"}
                      or _set(cmd.env, "UV_NO_SYNC", "UV_NO_PROJECT") or _nonempty(cmd.env, "UV_RESOLUTION")
                      or not inner or inner[0].endswith(".py"))
