@@ -102,6 +102,55 @@ def test_uv_several_changes_are_listed_with_a_count(repo):
     assert finding[2].endswith("; and 1 more change.")
 
 
+# Compatible releases and prefix matches keep their trailing zeros (`~=2.10.0` is `>=2.10.0,<2.11`, `~=2.10`
+# is `>=2.10,<3`); specifiers that admit the same versions are the same (`~=2.10` is `>=2.10,<3`), except
+# where a bound names a pre-release (uv draws `<3` and `<3.0.dev0` apart). Each verdict is uv 0.13.9's.
+UV_SPECIFIERS = [  # (what uv.lock records, what pyproject.toml now says, stale)
+    ("~=2.10", "~=2.10.0", True),
+    ("~=2.10.0", "~=2.10", True),
+    ("~=2.10", "~=2.10.0.0", True),
+    ("==2.32.*", "==2.32.0.*", True),
+    ("~=2.10", ">=2.10", True),
+    ("~=2.10", ">=2.10,<3.0.dev0", True),
+    ("~=2.10", ">=2.10.0rc1,<3", True),
+    ("~=2.10", ">=2.10,<3", False),
+    ("~=2.10", "<3.0,>=2.10.0", False),
+    ("~=2.10", ">=2.10,==2.*", False),
+    ("~=2.10.0", ">=2.10,<2.11", False),
+    ("==2.32.*", "== 2.32.*", False),
+]
+
+
+@pytest.mark.parametrize(("recorded", "declared", "is_stale"), UV_SPECIFIERS,
+                         ids=[f"{r} to {d}" for r, d, _ in UV_SPECIFIERS])
+def test_uv_specifiers_compared_by_the_versions_they_admit(repo, recorded, declared, is_stale):
+    install(repo, "uv-project", skip=EXPORTS)
+    edit(repo, "uv.lock", '{ name = "click", specifier = ">=8.1.0" }', f'{{ name = "click", specifier = "{recorded}" }}')
+    edit(repo, "pyproject.toml", '"Click>=8.1.0"', f'"Click{recorded}"')
+    assert stale(repo) == []
+    edit(repo, "pyproject.toml", f'"Click{recorded}"', f'"Click{declared}"')
+    findings = stale(repo)
+    if is_stale:
+        ((path, line, message),) = findings
+        assert (path, line) == ("pyproject.toml", 6)
+        assert f"'Click{declared}' in [project] dependencies changed (uv.lock records 'click{recorded}')" in message
+    else:
+        assert findings == []
+
+
+@pytest.mark.parametrize(("declared", "is_stale"), [(">=3.10.dev0, <4", False), (">=3.10rc1,<4", False),
+                                                    (">=3.10,<4.0", False), (">=3.9.99,<4", True),
+                                                    (">3.9,<4", True), (">=3.10,<4,!=3.10.0", True)])
+def test_uv_requires_python_compared_by_final_releases(repo, declared, is_stale):
+    # uv records `>=3.11.dev0` as `>=3.11`: its Python range keeps release numbers only
+    install(repo, "uv-project", skip=EXPORTS)
+    edit(repo, "pyproject.toml", '">=3.10.0, <4"', f'"{declared}"')
+    findings = stale(repo)
+    assert len(findings) == is_stale
+    if is_stale:
+        assert f"requires-python '{declared}' changed" in findings[0][2] and findings[0][1] == 4
+
+
 def test_uv_workspace(repo):
     install(repo, "uv-workspace")
     assert stale(repo) == []

@@ -6,7 +6,7 @@ separators do not matter, extras are a set, and markers are compared by what the
 comparison without running any tool:
 
 - `normalize_specifier` reads a specifier set into a set of `(operator, version)` with trailing `.0`s of the
-  release dropped;
+  release dropped where PEP 440 ignores them (not in `~=` or a `.*` prefix match, where they narrow the range);
 - `markers_equivalent` evaluates two markers over every environment that matters to them (each literal they
   mention, its neighbours, and a value mentioned by neither), restricted to `requires-python`; when that
   space is too large to enumerate, it answers None ("cannot tell") and callers do not report a difference;
@@ -43,20 +43,27 @@ _BASE_ENVIRONMENT = {
 }
 
 
-def normalize_version(text: str) -> str:
-    """A version with the release's trailing zeros dropped (`2.31.0` -> `2.31`), as PEP 440 compares them.
+def normalize_version(text: str, operator: str = "==") -> str:
+    """A version in PEP 440's normal form, with the release's trailing zeros dropped (`2.31.0` -> `2.31`)
+    where PEP 440 compares them away: for `==`, `!=`, `<=`, `>=`, `<` and `>` without a wildcard.
 
-    Text that is not a version (e.g. the `*` of a wildcard) is returned lower-cased.
+    The zeros are kept where they change the meaning: a compatible release (`~=2.9.0` is `>=2.9.0,<2.10`,
+    `~=2.9` is `>=2.9,<3`) and a prefix match (`==2.10.0.*` does not admit 2.10.1, `==2.10.*` does).
+    `===` compares text, so its version is only lower-cased. Text that is not a version is returned
+    lower-cased.
     """
     wildcard = text.endswith(".*")
     core = text[:-2] if wildcard else text
+    if operator == "===":
+        return text.strip().lower()
     try:
         version = Version(core)
     except InvalidVersion:
         return text.strip().lower()
     release = list(version.release)
-    while len(release) > 1 and release[-1] == 0:
-        release.pop()
+    if operator != "~=" and not wildcard:
+        while len(release) > 1 and release[-1] == 0:
+            release.pop()
     out = (f"{version.epoch}!" if version.epoch else "") + ".".join(str(p) for p in release)
     if version.pre:
         out += f"{version.pre[0]}{version.pre[1]}"
@@ -77,7 +84,7 @@ def normalize_specifier(text: str | None) -> frozenset[tuple[str, str]] | None:
         specifiers = SpecifierSet(text)
     except InvalidSpecifier:
         return None
-    return frozenset((s.operator, normalize_version(s.version)) for s in specifiers)
+    return frozenset((s.operator, normalize_version(s.version, s.operator)) for s in specifiers)
 
 
 def format_specifier(specifier: frozenset[tuple[str, str]]) -> str:
@@ -193,21 +200,44 @@ def markers_equivalent(a: str | None, b: str | None, requires_python: str | None
     return True
 
 
-def specifiers_equivalent(a: str | None, b: str | None) -> bool | None:
+def specifiers_equivalent(a: str | None, b: str | None, *, final_releases: bool = False) -> bool | None:
     """Whether two specifier sets admit the same versions (tested at every version either mentions,
-    and around it); None if either cannot be parsed."""
+    and around it); None if either cannot be parsed.
+
+    `final_releases`: compare only the final releases they admit, as uv compares requires-python (its
+    Python range keeps the release numbers: `>=3.11.dev0` and `>=3.11rc1` are recorded as `>=3.11`)."""
     if normalize_specifier(a) == normalize_specifier(b):
         return True
     try:
         sets = [SpecifierSet(a or ""), SpecifierSet(b or "")]
     except InvalidSpecifier:
         return None
-    literals = [s.version.rstrip(".*") for spec in sets for s in spec]
+    literals = [s.version[:-2] if s.version.endswith(".*") else s.version for spec in sets for s in spec]
     candidates = set(_python_candidates(literals, None))
     for literal in literals:
         candidates.update(_neighbours(literal))
+    if final_releases:
+        candidates = {v for v in candidates if not v.is_prerelease}
     return all(sets[0].contains(v, prereleases=True) == sets[1].contains(v, prereleases=True)
                for v in sorted(candidates))
+
+
+def has_prerelease_bound(text: str | None) -> bool:
+    """Whether a specifier set names a pre-release, development or local version (`<3.0.dev0`,
+    `>=2.10rc1`): PEP 440 and uv draw those bounds differently, so such sets are compared as written."""
+    try:
+        specifiers = SpecifierSet(text or "")
+    except InvalidSpecifier:
+        return True
+    for specifier in specifiers:
+        version = specifier.version[:-2] if specifier.version.endswith(".*") else specifier.version
+        try:
+            parsed = Version(version)
+        except InvalidVersion:
+            return True
+        if parsed.is_prerelease or parsed.is_postrelease or parsed.local:
+            return True
+    return False
 
 
 _NAME_RE = re.compile(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)")

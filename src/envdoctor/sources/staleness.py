@@ -2,8 +2,8 @@
 
 - uv.lock records its inputs (each member's requires-dist, requires-dev, provides-extras, version and
   source kind; the workspace's requires-python, members, constraints and overrides): they are compared
-  with the pyproject.toml files after normalisation (PEP 503 names, extras as sets, specifiers with
-  trailing `.0`s dropped, markers by meaning within requires-python), as `uv lock --check` does.
+  with the pyproject.toml files after normalisation (PEP 503 names, extras as sets, specifiers by the
+  versions they admit, markers by meaning within requires-python), as `uv lock --check` does.
 - poetry.lock and pdm.lock carry a content hash of the relevant pyproject content, Pipfile.lock a hash
   of the Pipfile: the same hash is computed here (`poetry_content_hash`, `pdm_content_hash`,
   `pipfile_hash`) and a mismatch is stale. What changed is then named where the lock allows it
@@ -41,7 +41,13 @@ from envdoctor.sources.lockfiles import (
     pipfile_lock_section,
     read_requirements_lock,
 )
-from envdoctor.sources.pep508 import markers_equivalent, normalize_extras, normalize_specifier, specifiers_equivalent
+from envdoctor.sources.pep508 import (
+    has_prerelease_bound,
+    markers_equivalent,
+    normalize_extras,
+    normalize_specifier,
+    specifiers_equivalent,
+)
 from envdoctor.sources.projects import (
     Declared,
     PythonProject,
@@ -381,6 +387,7 @@ class _Req:
     text: str
     line: int = 1
     where: str = ""  # "in [project] dependencies", "in the extra 'x'", ...
+    specifier_text: str = ""  # as written, for comparing the versions admitted
 
 
 _EXTRA_RE = re.compile(r"""extra\s*==\s*['"]([^'"]+)['"]""")
@@ -397,7 +404,7 @@ def _req_from_text(text: str, line: int, sourced_names: set[str], extra: str | N
     if extra is not None:
         marker = f"({marker}) and extra == '{extra}'" if marker else f"extra == '{extra}'"
     return _Req(name, normalize_extras(requirement.extras), normalize_specifier(str(requirement.specifier)),
-                marker, bool(requirement.url) or name in sourced_names, text, line, where)
+                marker, bool(requirement.url) or name in sourced_names, text, line, where, str(requirement.specifier))
 
 
 def _req_from_uv(requirement: UvRequirement, where: str = "") -> _Req:
@@ -407,7 +414,7 @@ def _req_from_uv(requirement: UvRequirement, where: str = "") -> _Req:
         extra = _EXTRA_RE.search(requirement.marker or "")
         where = f"in the extra '{extra.group(1)}'" if extra else "in [project] dependencies"
     return _Req(requirement.name, normalize_extras(requirement.extras), normalize_specifier(requirement.specifier),
-                requirement.marker, requirement.sourced, shown, 1, where)
+                requirement.marker, requirement.sourced, shown, 1, where, requirement.specifier or "")
 
 
 def _same(a: _Req, b: _Req, requires_python: str | None) -> bool:
@@ -415,9 +422,19 @@ def _same(a: _Req, b: _Req, requires_python: str | None) -> bool:
         return True  # a source (path, git, URL, index, workspace) rewrites the recorded entry: name only
     if a.extras != b.extras:
         return False
-    if a.specifier is not None and b.specifier is not None and a.specifier != b.specifier:
+    if a.specifier is not None and b.specifier is not None and a.specifier != b.specifier and \
+            not _same_versions(a.specifier_text, b.specifier_text):
         return False
     return markers_equivalent(a.marker, b.marker, requires_python) is not False
+
+
+def _same_versions(a: str, b: str) -> bool:
+    """Whether two specifier sets admit the same versions, as uv compares them (`~=2.10` is `>=2.10,<3`
+    and `>=2.10,==2.*`). A set that names a pre-release, post-release or local version is compared as
+    written: uv draws such bounds differently from PEP 440 (`<3` and `<3.0.dev0` differ for uv)."""
+    if has_prerelease_bound(a) or has_prerelease_bound(b):
+        return False
+    return specifiers_equivalent(a, b) is True
 
 
 def _merged(requirements: list[_Req]) -> list[_Req]:
@@ -761,7 +778,8 @@ def _requires_python_change(lock: UvLock, everyone: list[PythonProject], root: P
     if not specs or lock.requires_python is None:
         return []
     combined = ",".join(specs)
-    if specifiers_equivalent(combined, lock.requires_python) is not False:
+    # uv's Python range keeps only release numbers: `>=3.11.dev0` and `>=3.11rc1` are recorded as `>=3.11`.
+    if specifiers_equivalent(combined, lock.requires_python, final_releases=True) is not False:
         return []
     # The project whose requires-python now excludes versions the lock allows (it was tightened), else the
     # root's, else the first that has one.
