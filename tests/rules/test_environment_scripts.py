@@ -232,3 +232,98 @@ def test_ed413_with_a_pyproject_suggests_uv_sync(repo):
 def test_ed413_near_misses(repo, path, text):
     repo.write(path, text)
     assert results(repo, "ED413") == []
+
+
+# ED413 counts pip steps per environment: by the path of the pip/python that runs them, or the environment the
+# script activated (red-team CI item 6).
+
+SMOKE = """\
+#!/bin/sh
+# Check that the built wheel installs and imports in a clean environment.
+python3 -m venv /tmp/smoke
+/tmp/smoke/bin/pip install dist/*.whl
+/tmp/smoke/bin/python -c "import x"
+python3 -m venv /tmp/smoke2
+/tmp/smoke2/bin/pip install dist/*.tar.gz
+"""
+
+
+def test_ed413_two_environments_with_one_pip_step_each_are_not_reported(repo):
+    repo.write("pyproject.toml", '[project]\nname = "x"\nversion = "1"\n')
+    repo.write("scripts/c.sh", SMOKE)
+    assert results(repo, "ED413") == []
+
+
+def test_ed413_two_steps_into_the_first_of_two_environments_name_it(repo):
+    repo.write("scripts/c.sh", SMOKE.replace("/tmp/smoke2/bin/pip install dist/*.tar.gz",
+                                             "/tmp/smoke/bin/python -m pip install dist/*.tar.gz"))
+    (finding,) = repo.findings("--select", "ED413")
+    assert finding["line"] == 3
+    assert "it creates /tmp/smoke here, then installs into it in 2 separate pip steps (lines 4, 7)" in finding["message"]
+
+
+def test_ed413_each_environment_is_judged_and_named_on_its_own(repo):
+    repo.write("build.sh", "python3 -m venv a\n. a/bin/activate\npip install x\npython -m pip install y\ndeactivate\n"
+                           "virtualenv ./b/\nexport PATH=\"b/bin:$PATH\"\npip install z\n${B:-b}/bin/pip install w\n"
+                           "b/bin/pip install v\npip install u\n")
+    found = repo.findings("--select", "ED413")
+    assert [(f["line"], f["message"].split(";")[0]) for f in found] == [
+        (1, "This script builds an environment by hand: it creates a here, then installs into it in 2 separate "
+            "pip steps (lines 3, 4)"),
+        (6, "This script builds an environment by hand: it creates ./b/ here, then installs into it in 3 separate "
+            "pip steps (lines 8, 10, 11)"),
+    ]
+
+
+def test_ed413_a_bare_pip_without_activation_is_no_environment_s(repo):
+    repo.write("bootstrap.sh", "python3 -m venv .venv\npip install a\npip install b\n")
+    assert results(repo, "ED413") == []
+
+
+# ED413 and the sequence ED501 recommends: a hash-pinned lock, then the project with --no-deps (item 7).
+
+DOCS = """\
+#!/bin/sh
+# Build the docs in a throwaway environment.
+set -e
+VENV=$(mktemp -d)/venv
+python3 -m venv "$VENV"
+"$VENV/bin/pip" install --require-hashes -r docs/requirements.lock.txt
+"${VENV}/bin/pip" install --no-deps .
+"$VENV/bin/sphinx-build" docs build/docs
+"""
+LOCK = "httpx==0.27.2 \\\n    --hash=sha256:" + "a" * 64 + "\nidna==3.10 \\\n    --hash=sha256:" + "b" * 64 + "\n"
+
+
+def test_ed413_a_hash_pinned_lock_then_no_deps_is_not_reported(repo):
+    repo.write("pyproject.toml", '[project]\nname = "x"\nversion = "1"\n')
+    repo.write("scripts/docs.sh", DOCS)
+    assert results(repo, "ED413") == []
+
+
+def test_ed413_a_hashed_lock_file_without_the_flag_and_an_installer_upgrade_are_not_reported(repo):
+    repo.write("requirements.lock.txt", LOCK)
+    repo.write("bootstrap.sh", "python3 -m venv .venv\n.venv/bin/pip install -U pip wheel\n"
+                               ".venv/bin/pip install -r requirements.lock.txt\n.venv/bin/pip install --no-deps -e .\n")
+    assert results(repo, "ED413") == []
+
+
+def test_ed413_a_lock_then_a_resolving_step_is_reported_without_claiming_no_lock(repo):
+    repo.write("pyproject.toml", '[project]\nname = "x"\nversion = "1"\n')
+    repo.write("scripts/docs.sh", DOCS.replace("install --no-deps .", "install ."))
+    (finding,) = repo.findings("--select", "ED413")
+    assert finding["line"] == 5
+    assert "nothing checks the result against a lock" not in finding["message"]
+    assert finding["message"].endswith("it installs the lock docs/requirements.lock.txt (line 6), but line 7 "
+                                       "resolves again without --no-deps, so each run can end with packages the "
+                                       "lock does not name.")
+    assert finding["fix_hint"].startswith("Install the rest with `--no-deps`")
+    assert "`uv venv $VENV` then `uv pip sync docs/requirements.lock.txt`" in finding["fix_hint"]
+
+
+def test_ed413_an_unpinned_requirements_file_then_no_deps_is_still_reported(repo):
+    repo.write("requirements.txt", "httpx>=0.27\n")
+    repo.write("bootstrap.sh", "python3 -m venv .venv\n.venv/bin/pip install -r requirements.txt\n"
+                               ".venv/bin/pip install --no-deps -e .\n")
+    (finding,) = repo.findings("--select", "ED413")
+    assert finding["message"].endswith("nothing checks the result against a lock.")

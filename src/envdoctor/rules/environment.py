@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import re
+from dataclasses import dataclass, field
 from typing import Iterator
 
 from packaging.utils import canonicalize_name
@@ -698,6 +699,88 @@ def _creates_environment(command) -> str | None:
     return folders[-1] if folders else None
 
 
+def _env_path(path: str) -> str:
+    """One spelling of an environment's folder: `./venv/` -> `venv`, `${VENV}` -> `$VENV`."""
+    path = re.sub(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}", r"$\1", path.replace("\\", "/"))
+    while path.startswith("./"):
+        path = path[2:]
+    return path.rstrip("/") or "."
+
+
+def _env_of_executable(executable: str) -> str | None:
+    """The environment a pip or python path belongs to: `X/bin/pip`, `X/Scripts/python.exe` -> X."""
+    folder, slash, _ = executable.replace("\\", "/").rpartition("/")
+    if not slash:
+        return None
+    parent, _, last = folder.rpartition("/")
+    return _env_path(parent or ".") if last in ("bin", "Scripts") and folder not in ("/bin", "/usr/bin") else None
+
+
+def _activated(command) -> str | None | bool:
+    """The environment a command activates (`. X/bin/activate`, `export PATH="X/bin:$PATH"`), False for
+    `deactivate`, None for any other command."""
+    argv = command.argv
+    if argv and argv[0] in (".", "source") and len(argv) > 1:
+        folder, _, name = argv[1].replace("\\", "/").rpartition("/")
+        if name.startswith("activate") and folder.rpartition("/")[2] in ("bin", "Scripts"):
+            return _env_path(folder.rpartition("/")[0] or ".")
+        return None
+    if argv and argv[0] == "deactivate":
+        return False
+    words = list(command.assignments) + (list(argv[1:]) if argv and argv[0] == "export" else [])
+    for word in words:
+        name, eq, value = word.partition("=")
+        if name == "PATH" and eq:
+            first = value.split(":", 1)[0]
+            if first.endswith("/bin") and first not in ("/bin", "/usr/bin", "/usr/local/bin"):
+                return _env_path(first[: -len("/bin")] or ".")
+    return None
+
+
+_INSTALLER_PACKAGES = frozenset({"pip", "setuptools", "wheel"})
+
+
+@dataclass
+class _BuiltEnv:
+    """An environment a script creates, and the pip steps that install into it."""
+
+    folder: str  # as written (variables kept)
+    line: int
+    steps: list = field(default_factory=list)  # PyCommand of each pip install into it
+
+
+def _requirements_lock(context: Context, script_path: str, written: str) -> bool:
+    """A `-r` file that is a lock: in the repository, every requirement `==`-pinned (or hashed), no includes."""
+    from envdoctor.sources.requirements import parse_requirements
+
+    files = set(context.project.files("requirements"))
+    folder = script_path.rpartition("/")[0]
+    written = _env_path(written)
+    for rel in (written, f"{folder}/{written}" if folder else written):
+        if rel in files:
+            view = context.project.parsed("requirements", rel, parse_requirements)
+            return view is not None and view.fully_pinned and not view.includes
+    return False
+
+
+def _lock_step(context: Context, script_path: str, py) -> bool:
+    """A pip step that installs exactly a lock: `--require-hashes -r LOCK` (pip refuses anything unpinned or
+    unhashed), or `-r LOCK` of fully pinned files and nothing else."""
+    files = py.values("requirement")
+    if not files:
+        return False
+    if py.has("require-hashes"):
+        return True
+    return not py.positionals and not py.has("editable") and all(
+        _requirements_lock(context, script_path, f) for f in files)
+
+
+def _installer_only(py) -> bool:
+    """`pip install -U pip setuptools wheel`: the installer itself, not the packages of the environment."""
+    names = {canonicalize_name(re.split(r"[<>=!~\[;@ ]", p, maxsplit=1)[0]) for p in py.positionals}
+    return bool(names) and names <= _INSTALLER_PACKAGES and not py.values("requirement", "editable")
+
+
 class HandRolledEnvScript(Rule):
     code = "ED413"
     name = "hand-rolled-env-script"
@@ -710,38 +793,66 @@ class HandRolledEnvScript(Rule):
 
         if script.kind != "shell":
             return
-        created: tuple[str, int] | None = None
-        installs: list[int] = []
-        requirement_files: list[str] = []
+        built: dict[str, _BuiltEnv] = {}
+        active: str | None = None
         for script_command in script.commands:
             command = script_command.command
-            if created is None:
-                folder = _creates_environment(command)
-                if folder is not None:
-                    created = (folder, command.line)
+            folder = _creates_environment(command)
+            if folder is not None:
+                built.setdefault(_env_path(folder), _BuiltEnv(folder, command.line))
+                continue
+            activated = _activated(command)
+            if activated is not None:
+                active = activated or None
                 continue
             py = recognise(command)
-            if py is not None and py.tool == "pip" and py.action == "install":
-                installs.append(command.line)
-                requirement_files.extend(py.values("requirement"))
-        if created is None or len(installs) < 2:
-            return
-        folder, line = created
+            if py is None or py.tool != "pip" or py.action != "install":
+                continue
+            # The environment it installs into: the one its pip or python belongs to (`X/bin/pip`), or, for
+            # a bare `pip`/`python -m pip`, the one the script activated; a pip found on PATH otherwise is
+            # not known to be any environment's.
+            target = _env_of_executable(py.executable) if "/" in py.executable else active
+            if target is not None and target in built:
+                built[target].steps.append(py)
+        for env in built.values():
+            found = self._judge(env, script, context)
+            if found is not None:
+                yield found
+
+    def _judge(self, env: _BuiltEnv, script, context: Context) -> Hit | None:
+        steps = env.steps
+        if len(steps) < 2:
+            return None
+        locks = [py for py in steps if _lock_step(context, script.path, py)]
+        resolving = [py for py in steps if py not in locks and not py.has("no-deps") and not _installer_only(py)]
+        if locks and not resolving:
+            return None  # the lock, then the project with --no-deps: exactly the lock's packages
+        folder = env.folder
+        requirement_files = [f for py in (locks or steps) for f in py.values("requirement")]
         has_pyproject = bool(context.project.files("pyproject"))
-        if has_pyproject:
+        if has_pyproject and (_env_path(folder) == ".venv" or not requirement_files):
             instead = "`uv sync --locked` (it creates .venv and installs exactly the lock)"
         elif requirement_files:
             instead = f"`uv venv {folder}` then `uv pip sync {requirement_files[-1]}` (exactly that lock, nothing more)"
         else:
             instead = f"`uv venv {folder}` then `uv pip sync requirements.lock.txt` from a lock (`uv pip compile`)"
-        lines = ", ".join(str(n) for n in installs[:6]) + (", ..." if len(installs) > 6 else "")
-        yield Hit(
-            f"This script builds an environment by hand: it creates {folder} here, then installs into it in "
-            f"{len(installs)} separate pip steps (lines {lines}); each run can end with a different set of "
-            f"packages, and nothing checks the result against a lock.",
-            line=line,
-            fix_hint=f"Use a real tool instead: {instead}.",
-        )
+        numbers = [py.line for py in steps]
+        lines = ", ".join(str(n) for n in numbers[:6]) + (", ..." if len(numbers) > 6 else "")
+        message = (f"This script builds an environment by hand: it creates {folder} here, then installs into it in "
+                   f"{len(steps)} separate pip steps (lines {lines}); ")
+        if locks:
+            lock = locks[0]
+            again = [py.line for py in resolving]
+            message += (f"it installs the lock {lock.values('requirement')[0]} (line {lock.line}), but "
+                        f"{'line' if len(again) == 1 else 'lines'} {', '.join(str(n) for n in again[:6])} "
+                        f"{'resolves' if len(again) == 1 else 'resolve'} again without --no-deps, so each run can "
+                        f"end with packages the lock does not name.")
+            hint = (f"Install the rest with `--no-deps` (the lock already holds its dependencies), or use a real "
+                    f"tool instead: {instead}.")
+        else:
+            message += "each run can end with a different set of packages, and nothing checks the result against a lock."
+            hint = f"Use a real tool instead: {instead}."
+        return Hit(message, line=env.line, fix_hint=hint)
 
 
 # --- ED408: drift between an environment and its lock ----------------------------------------------------------
