@@ -241,7 +241,10 @@ class LockfileStale(Rule):
         if item.is_fixture:
             return  # a test suite's fixture project
         projects = _projects_by_dir(context)
+        leftovers = _leftover_locks(item)
         for lock, staleness in _staleness(context, item):
+            if lock.path in leftovers:
+                continue  # another tool's lock the project is not configured for: ED205 reports it
             what = describe(staleness) if staleness.changes else staleness.reason
             owner = next((p for p in projects.values() if staleness.manifest in p.manifests), item)
             view = lock.view
@@ -375,6 +378,39 @@ def _configured_for(item: PythonProject, tool: str) -> bool:
     return False
 
 
+def _competitors(item: PythonProject) -> list[tuple[LockRef, LockRef, str]]:
+    """The locks ED205 reports as competing with the project's primary lock: (lock, primary, detail)."""
+    # A path dependency's own lock beside the lock of the project that uses it is not a competitor.
+    candidates = [lock for lock in item.locks if not (lock.shared and item.locked_by is not None)]
+    locks = sorted(candidates, key=lambda lock: (_KIND_ORDER.index(lock.kind) if lock.kind in _KIND_ORDER
+                                                 else len(_KIND_ORDER), lock.path))
+    if len(locks) < 2:
+        return []
+    primary = next((lock for lock in locks if item.tool and lock.tool == item.tool
+                    and lock.kind not in ("requirements", "pylock")), locks[0])
+    out: list[tuple[LockRef, LockRef, str]] = []
+    reported: set[str] = set()
+    # A lock that cannot be parsed (ED001) still competes: its file name says whose it is, and mending
+    # its syntax leaves two tools' locks. Only what needs its content (whether a pylock.toml or a pinned
+    # requirements file is the other tool's export, or agrees with the lock) is not guessed at.
+    for lock in locks:
+        if lock is primary or lock.shared or lock.path in reported:
+            continue
+        competes, detail = _competes(lock, primary, item)
+        if competes:
+            reported.add(lock.path)
+            out.append((lock, primary, detail))
+    return out
+
+
+def _leftover_locks(item: PythonProject) -> set[str]:
+    """Tool locks that ED205 reports as competing and whose tool the project is not configured for (a
+    poetry.lock left in a uv project without [tool.poetry]): ED205's business, not judged as stale (that
+    would advise `poetry lock` for a project that does not use Poetry)."""
+    return {lock.path for lock, _, _ in _competitors(item)
+            if lock.kind in ("uv", "poetry", "pdm", "pipenv") and lock.tool and not _configured_for(item, lock.tool)}
+
+
 class CompetingLockfiles(Rule):
     code = "ED205"
     name = "competing-lockfiles"
@@ -385,25 +421,7 @@ class CompetingLockfiles(Rule):
     def check(self, item: PythonProject, context: Context) -> Iterator[Hit]:
         if item.is_fixture:
             return  # a test suite's fixture project
-        # A path dependency's own lock beside the lock of the project that uses it is not a competitor.
-        candidates = [lock for lock in item.locks if not (lock.shared and item.locked_by is not None)]
-        locks = sorted(candidates, key=lambda lock: (_KIND_ORDER.index(lock.kind) if lock.kind in _KIND_ORDER
-                                                     else len(_KIND_ORDER), lock.path))
-        if len(locks) < 2:
-            return
-        primary = next((lock for lock in locks if item.tool and lock.tool == item.tool
-                        and lock.kind not in ("requirements", "pylock")), locks[0])
-        reported: set[str] = set()
-        # A lock that cannot be parsed (ED001) still competes: its file name says whose it is, and mending
-        # its syntax leaves two tools' locks. Only what needs its content (whether a pylock.toml or a pinned
-        # requirements file is the other tool's export, or agrees with the lock) is not guessed at.
-        for lock in locks:
-            if lock is primary or lock.shared or lock.path in reported:
-                continue
-            competes, detail = _competes(lock, primary, item)
-            if not competes:
-                continue
-            reported.add(lock.path)
+        for lock, primary, detail in _competitors(item):
             tool = (f" (the project is configured for {_TOOL_NAMES.get(item.tool, item.tool)})"
                     if item.tool and item.tool == primary.tool and _configured_for(item, item.tool) else "")
             yield Hit(f"{_name(lock.path)} and {primary.path} both lock project {item.label}{detail}: nobody knows "
