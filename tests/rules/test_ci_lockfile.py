@@ -130,6 +130,44 @@ def test_uv_variables_elsewhere_are_still_judged(repo, workflow, expected):
     assert lines(repo, workflow) == expected
 
 
+# PowerShell and cmd are not sh: such steps are not judged (a backquote ending a line is PowerShell's line
+# continuation, which the sh tokenizer would read as a command substitution and lose `--locked`).
+WIN = HEAD.replace("ubuntu-latest", "windows-latest")
+MATRIX = HEAD.replace("runs-on: ubuntu-latest", "runs-on: ${{ matrix.os }}\n    strategy:\n      matrix:\n"
+                      "        os: [ubuntu-latest, windows-latest]")  # steps start on line 9
+PWSH_SYNC = "      - run: |\n          uv sync `\n            --all-groups\n"
+
+
+@pytest.mark.parametrize("workflow", [
+    WIN + "      - run: uv sync\n",  # the default shell of a Windows runner is pwsh
+    WIN + PWSH_SYNC,
+    HEAD.replace("ubuntu-latest", "[self-hosted, Windows, X64]") + "      - run: uv sync\n",
+    HEAD.replace("ubuntu-latest", "\n      group: large\n      labels: windows-2022") + "      - run: uv sync\n",
+    HEAD + "      - shell: pwsh\n        run: uv sync\n",
+    HEAD + "      - run: uv sync\n        shell: powershell -command \". '{0}'\"\n",
+    HEAD + "      - run: uv sync\n        shell: cmd\n",
+    HEAD.replace("    steps:\n", "    defaults:\n      run:\n        shell: pwsh\n    steps:\n") + "      - run: uv sync\n",
+    "defaults:\n  run:\n    shell: pwsh\n" + HEAD + "      - run: uv sync\n",
+    MATRIX + PWSH_SYNC,  # the runner is not known: a backquote continuation says PowerShell
+    # what a PowerShell step writes to $GITHUB_ENV still holds for the later bash step
+    WIN + '      - run: echo "UV_FROZEN=1" >> $env:GITHUB_ENV\n      - run: uv sync\n        shell: bash\n',
+])
+def test_powershell_and_cmd_steps_are_not_judged(repo, workflow):
+    assert lines(repo, workflow) == []
+
+
+@pytest.mark.parametrize(("workflow", "expected"), [
+    (WIN + "      - run: uv sync\n        shell: bash\n", [6]),  # Git Bash on Windows
+    (WIN.replace("    steps:\n", "    defaults:\n      run:\n        shell: bash\n    steps:\n")
+     + "      - run: uv sync\n", [9]),
+    (HEAD + "      - shell: bash -eo pipefail {0}\n        run: uv sync\n", [7]),
+    (MATRIX + "      - run: uv sync\n", [9]),  # the runner is not known, the script reads the same in both
+    (HEAD + "      - run: |\n          V=`cat version.txt`\n          uv sync\n", [8]),  # sh's backquotes
+])
+def test_sh_steps_beside_powershell_are_still_judged(repo, workflow, expected):
+    assert lines(repo, workflow) == expected
+
+
 def test_uv_without_a_committed_lock_is_another_rules_business(repo):
     assert lines(repo, steps("uv sync", "uv run pytest"), lock=False) == []
 

@@ -136,3 +136,11 @@ def test_nox_session_run_by_ci(repo):
                "    session.install('build')\n"                 # 5: the session's own tools: not judged
                "    session.run('pip', 'install', 'twine')\n")  # 6: an explicit pip command
     assert results(repo, steps("nox -s build"), files={"noxfile.py": noxfile}) == [("noxfile.py", 6)]
+
+
+def test_powershell_steps_are_not_judged(repo):
+    # A Windows runner's default shell is pwsh: not read as sh. The same command in bash is reported.
+    windows = HEAD.replace("ubuntu-latest", "windows-latest")
+    assert lines(repo, windows + "      - run: pip install uv\n") == []
+    assert lines(repo, HEAD + "      - shell: pwsh\n        run: pip install uv\n") == []
+    assert lines(repo, windows + "      - shell: bash\n        run: pip install uv\n") == [7]

@@ -33,7 +33,11 @@ ED501 = "ED501"
 ED502 = "ED502"
 # Bootstrap packaging tools: `pip install --upgrade pip setuptools wheel` is everywhere and harmless enough.
 _BOOTSTRAP = frozenset({"pip", "setuptools", "wheel"})
-_NOT_SHELL = ("python", "cmd")  # `shell: python` scripts are Python, not commands
+# Shells whose scripts the sh tokenizer reads; PowerShell, cmd, `shell: python` and the like are not judged.
+_POSIX_SHELLS = frozenset({"bash", "sh", "dash", "ash", "ksh", "zsh"})
+# A line ending in a blank and a backquote: PowerShell's line continuation (sh would open a substitution).
+_BACKQUOTE_CONTINUATION_RE = re.compile(r"[ \t]`[ \t]*$", re.MULTILINE)
+_PERSISTED_RE = re.compile(r"\b([A-Za-z_][A-Za-z0-9_]*)=([^\s\"'`;|>]*)")
 _UV_INSTALLER_RE = re.compile(r"^https?://astral\.sh/uv/install\.(sh|ps1)$")
 _DOWNLOADERS = frozenset({"curl", "wget", "irm", "iwr", "invoke-restmethod", "invoke-webrequest"})
 _SETUP_UV_RE = re.compile(r"^astral-sh/setup-uv(@|$)", re.IGNORECASE)
@@ -117,6 +121,18 @@ def _set(env: Mapping[str, str], *names: str) -> bool:
         if value is not None and (is_truthy(value) or _unknown(value)):
             return True
     return False
+
+
+def _posix_script(shell: str | None, text: str) -> bool:
+    """Whether a CI script is POSIX shell, which envdoctor can read: its shell is one (`bash`,
+    `sh -e {0}`, `/usr/bin/bash --noprofile {0}`); or the CI's default one and no line ends in a backquote
+    (PowerShell's continuation: on a runner named by an expression, `${{ matrix.os }}`, the step may run
+    in PowerShell)."""
+    if shell is None:
+        return not _BACKQUOTE_CONTINUATION_RE.search(text)
+    words = shell.split()
+    program = _basename(words[0]).lower().removesuffix(".exe") if words else ""
+    return program in _POSIX_SHELLS
 
 
 def _nonempty(env: Mapping[str, str], *names: str) -> bool:
@@ -435,7 +451,13 @@ class _Analysis:
         cwd = base
         for step in job.steps:
             script = step.run
-            if script is None or (script.shell or "").split(" ")[0].lower().startswith(_NOT_SHELL):
+            if script is None:
+                continue
+            if not _posix_script(script.shell, script.text):
+                # PowerShell, cmd, Python: not judged. Only what it writes to $GITHUB_ENV
+                # (`"UV_FROZEN=1" >> $env:GITHUB_ENV`) is kept for the later steps.
+                if "GITHUB_ENV" in script.text:
+                    persisted.update(_PERSISTED_RE.findall(script.text))
                 continue
             if not job.shared_shell:
                 exported, cwd = {}, _join(base, step.working_directory)

@@ -75,7 +75,9 @@ class Script:
 
     text: str
     key_line: int  # the `run:` key, or the list item, that holds it
-    shell: str | None  # as configured (`shell:`), None for the CI's default
+    # As configured (`shell:`, `defaults.run.shell`; Azure's `pwsh:`/`powershell:`), or "pwsh" for a GitHub
+    # step on a Windows runner (its default there); None for the CI's default.
+    shell: str | None
     _starts: tuple[int, ...] = field(repr=False)  # offsets in text where a physical line starts ...
     _lines: tuple[int, ...] = field(repr=False)  # ... and that line's number
 
@@ -396,6 +398,14 @@ def _value(entries: dict[str, tuple[Node, Node]], key: str) -> Node | None:
     return entry[1] if entry else None
 
 
+def _windows_runner(r: _Reader, node: Node | None) -> bool:
+    """`runs-on` names a Windows runner (`windows-latest`, `[self-hosted, windows]`, `{labels: [...]}`),
+    where `run:` defaults to PowerShell. An expression (`${{ matrix.os }}`) is not known: False."""
+    labels = r.mapping(node).get("labels", (None, node))[1] if isinstance(node, MappingNode) else node
+    names = [r.scalar(labels)] if isinstance(labels, ScalarNode) else [r.scalar(n) for n in r.sequence(labels)]
+    return any(name and "windows" in name.lower() and "${{" not in name for name in names)
+
+
 def _github(r: _Reader, top: Node) -> tuple[dict[str, str], list[Job]]:
     doc = r.mapping(top)
     env = r.strings(_value(doc, "env"))
@@ -404,13 +414,14 @@ def _github(r: _Reader, top: Node) -> tuple[dict[str, str], list[Job]]:
     for name, (key, job_node) in r.mapping(_value(doc, "jobs")).items():
         job = r.mapping(job_node)
         job_shell, job_directory = _run_defaults(r, _value(job, "defaults"))
+        runner_shell = "pwsh" if _windows_runner(r, _value(job, "runs-on")) else None
         steps = []
         for step_node in r.sequence(_value(job, "steps")):
             step = r.mapping(step_node)
             if not step:
                 continue
             run_entry = step.get("run")
-            step_shell = r.scalar(_value(step, "shell")) or job_shell or shell
+            step_shell = r.scalar(_value(step, "shell")) or job_shell or shell or runner_shell
             script = r.script(run_entry[1], r.line(run_entry[0]), step_shell) if run_entry else None
             uses_entry = step.get("uses")
             with_, with_lines = r.with_lines(_value(step, "with"))
