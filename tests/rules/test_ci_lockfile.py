@@ -61,6 +61,9 @@ def lines(repo, workflow, **kwargs):
     (steps("uv lock", "uv sync --frozen"), [7]),  # the lock was regenerated in CI
     (steps("uv lock --upgrade", "uv sync --locked"), [7]),
     (steps("uv lock", "uv run --frozen pytest"), [7]),
+    (steps("uv lock", "git diff uv.lock", "uv sync"), [8]),  # a diff that cannot fail the job checks nothing
+    (steps("uv lock", "git diff --exit-code poetry.lock", "uv sync"), [8]),  # another lock
+    (steps("git diff --exit-code", "uv sync"), [7]),  # nothing was regenerated: no check of uv.lock
     (steps("sudo -E uv sync"), [6]),
     (steps("if [ -f uv.lock ]; then uv sync; fi"), [6]),
     (steps("bash -c 'uv sync'"), [6]),
@@ -87,6 +90,10 @@ def test_uv_must_flag(repo, workflow, expected):
     steps("uv run scripts/check.py"),  # may be a PEP 723 script with its own dependencies: not judged
     steps("uv sync --script tool.py"),
     steps("uv lock", "git diff --exit-code uv.lock", "uv sync --frozen"),  # regenerate-and-compare is a check
+    steps("uv lock", "git diff --exit-code uv.lock", "uv sync"),  # ... which proved uv.lock current
+    steps("uv lock", "git diff --exit-code -- uv.lock", "uv run pytest"),
+    steps("uv lock", "git diff --quiet", "uv sync --all-groups"),
+    HEAD + "      - run: |\n          uv lock\n          git diff --exit-code uv.lock\n      - run: uv sync\n",
     steps("echo uv sync", "# uv sync"),
     "env:\n  UV_FROZEN: '1'\n" + steps("uv sync"),
     HEAD.replace("    steps:\n", "    env:\n      UV_LOCKED: true\n    steps:\n") + "      - run: uv sync\n",

@@ -693,13 +693,15 @@ class _Analysis:
         state.lock_installed = True
 
     def _git(self, cmd: _Cmd, state: _JobState) -> None:
-        """`git diff --exit-code [lock]` after regenerating a lock is a check: CI fails if it changed."""
+        """`git diff --exit-code [lock]` after regenerating a lock is a check: CI fails if it changed. For uv,
+        it has also proved uv.lock current, like `uv lock --check`, for the rest of the job."""
         argv = cmd.command.argv
         if "diff" in argv and ("--exit-code" in argv or "--quiet" in argv):
             paths = [w for w in argv[argv.index("diff") + 1:] if not w.startswith("-")]
             for tool, lock in (("uv", "uv.lock"), ("poetry", "poetry.lock"), ("pipenv", "Pipfile.lock")):
                 if not paths or any(_basename(p) == lock for p in paths):
-                    state.relocked.pop(tool, None)
+                    if state.relocked.pop(tool, None) is not None and tool == "uv":
+                        state.uv_checked = True
             for rel in list(state.compiled):
                 if not paths or any(_basename(p) == _basename(rel) for p in paths):
                     state.compiled.pop(rel)
