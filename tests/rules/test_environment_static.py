@@ -202,6 +202,42 @@ def test_ed406_real_venv_is_healthy(repo):
     assert results(repo, "ED406") == []
 
 
+# ED406's fix recreates the environment from the lock ED408 picks for it (red-team CI item 10).
+
+
+def ed406_and_ed408_fixes(repo) -> tuple[str, str]:
+    hints = {f["code"]: f["fix_hint"] for f in repo.findings("--select", "ED406,ED408")}
+    return hints["ED406"], hints.get("ED408", "")
+
+
+@POSIX
+def test_ed406_recreates_from_a_requirements_lock_like_ed408(repo, tmp_path):
+    repo.write("pyproject.toml", '[project]\nname = "app"\nversion = "1"\n')
+    lock(repo, "anyio==4.6.2", "sniffio==1.3.1")
+    write_venv(repo.root, home=str(tmp_path / "gone" / "bin"), dists=[("anyio", "4.6.2"), ("ipython", "8.29.0")])
+    ed406, ed408 = ed406_and_ed408_fixes(repo)
+    assert ed408 == "Re-sync it from the lock: `uv pip sync requirements.lock.txt`."
+    assert ed406 == ("Delete .venv and recreate it from the lock "
+                     "(`uv venv .venv && uv pip sync requirements.lock.txt`).")
+
+
+@POSIX
+def test_ed406_recreates_from_a_tool_lock_with_its_sync_command(repo, tmp_path):
+    uv_project(repo)
+    write_venv(repo.root, home=str(tmp_path / "gone" / "bin"), dists=[("anyio", "4.0.0")])
+    ed406, ed408 = ed406_and_ed408_fixes(repo)
+    assert ed408 == "Re-sync it from the lock: `uv sync`."
+    assert ed406 == "Delete .venv and recreate it from the lock (`uv sync`)."
+
+
+@POSIX
+def test_ed406_without_a_lock_names_the_project_tool(repo, tmp_path):
+    repo.write("pyproject.toml", '[project]\nname = "app"\nversion = "1"\n')
+    write_venv(repo.root, home=str(tmp_path / "gone" / "bin"))
+    ed406, _ = ed406_and_ed408_fixes(repo)
+    assert ed406 == "Delete .venv and recreate it from the lock (`uv sync`)."
+
+
 # --- ED407 environment-python-mismatch ----------------------------------------------------------------------
 
 

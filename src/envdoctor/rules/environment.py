@@ -366,11 +366,10 @@ class BrokenEnvironment(Rule):
                     break
         if not reasons:
             return
-        tool = _tool_for(context, env_folder(env))
         yield Hit(
             f"Environment {env.path} is broken: {'; '.join(reasons)}. Nothing in it runs as it was installed.",
             line=line,
-            fix_hint=f"Delete {env.path} and recreate it from the lock (`{SYNC_COMMANDS.get(tool, 'uv sync')}`).",
+            fix_hint=f"Delete {env.path} and recreate it from the lock (`{recreate_command(context, env)}`).",
         )
 
 
@@ -910,6 +909,34 @@ def _own_names(context: Context, folder: str) -> set[str]:
     return names
 
 
+def closest_lock(context: Context, env: Environment):  # -> Drift | None
+    """The project's lock this environment is built from, and how far it is from it: of the candidate locks
+    (`_drift_candidates`), the closest one. None when the project has no lock envdoctor reads. ED408
+    re-syncs the environment with its `expected.fix`; ED406 recreates it from the same lock."""
+    from envdoctor.rules._drift import drift
+
+    def compute():
+        candidates = _drift_candidates(context, env)
+        if not candidates:
+            return None
+        return min((drift(env, expected) for expected in candidates), key=lambda d: (d.size, d.expected.source))
+
+    return context.project.memo(f"environment:closest-lock:{env.path}", compute)
+
+
+def recreate_command(context: Context, env: Environment) -> str:
+    """How to rebuild the environment from its project's lock once it is deleted: the sync command of the
+    lock ED408 picks (`uv sync`, `poetry sync`, ...), after `uv venv` for a requirements or pylock lock
+    (`uv pip sync` needs an environment to sync into); the project tool's sync command without a lock."""
+    best = closest_lock(context, env)
+    if best is None:
+        return SYNC_COMMANDS.get(_tool_for(context, env_folder(env)), "uv sync")
+    fix = best.expected.fix
+    if fix.startswith("uv pip sync "):
+        return f"uv venv {env.path.rpartition('/')[2]} && {fix}"
+    return fix
+
+
 class EnvironmentDrift(Rule):
     code = "ED408"
     name = "environment-drift"
@@ -920,14 +947,10 @@ class EnvironmentDrift(Rule):
     def check(self, env: Environment, context: Context) -> Iterator[Hit]:
         if env.python_version is None or env.include_system_site_packages:
             return  # markers cannot be judged / packages may come from outside the environment
-        from envdoctor.rules._drift import drift
-
-        candidates = _drift_candidates(context, env)
-        if not candidates or not env.distributions:
+        if not env.distributions:
             return
-        # An environment is built from one of the project's locks: judge it against the closest one.
-        best = min((drift(env, expected) for expected in candidates), key=lambda d: (d.size, d.expected.source))
-        if best.size == 0:
+        best = closest_lock(context, env)
+        if best is None or best.size == 0:
             return
         parts: list[str] = []
         if best.missing:
