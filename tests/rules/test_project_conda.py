@@ -112,3 +112,11 @@ def test_malformed_environment_is_one_ed001(repo):
 def test_suppression_in_yaml(repo):
     repo.write("environment.yml", "channels:\n  - defaults  # envdoctor: ignore[ED305] -- licensed\n" + PINNED)
     assert hits(repo, "ED305,ED002") == []
+
+
+def test_environments_in_test_folders_are_test_data(repo):
+    repo.write("tests/fixtures/env/environment.yml", "channels:\n  - defaults\ndependencies:\n  - numpy\n")
+    assert hits(repo, "ED305,ED306") == []
+    # Near-miss: the same file as a project's environment
+    repo.write("envs/environment.yml", "channels:\n  - defaults\ndependencies:\n  - numpy\n")
+    assert hits(repo, "ED305,ED306") == [("envs/environment.yml", 2, "ED305"), ("envs/environment.yml", 3, "ED306")]

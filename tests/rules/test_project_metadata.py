@@ -206,3 +206,22 @@ def test_odd_pyprojects_do_not_crash_any_project_rule(repo, text):
     result = repo.check("--select", "ED3", "--format", "json")
     assert result.exit_code in (0, 1), result.output
     assert '"errors": []' in result.stdout
+
+
+# --- test data -------------------------------------------------------------------------------------------
+
+
+def test_projects_in_test_and_fixture_folders_are_test_data(repo):
+    # A test suite's deliberately odd projects: not judged, as the lockfile rules do not judge them.
+    repo.write("pyproject.toml", '[project]\nname = "root"\nrequires-python = ">=3.11"\n')
+    for folder in ("tests/fixtures/proj", "test/data/p", "testing/p", "fixtures/p", "testdata/p"):
+        repo.write(f"{folder}/pyproject.toml", '[project]\nname = "fixture"\nversion = "0"\n'
+                                               'dependencies = ["pytest", "black"]\n'
+                                               '[tool.poetry.dependencies]\nmypy = "*"\n')
+        repo.write(f"{folder}/Pipfile", '[packages]\nrequests = "*"\n')
+    assert hits(repo, "ED301,ED302,ED303,ED304") == []
+    # Near-miss: the same project outside a test folder (a name that only contains "test" is no test folder).
+    repo.write("latest/pyproject.toml", '[project]\nname = "fixture"\nversion = "0"\n'
+                                        'dependencies = ["pytest", "black"]\n')
+    repo.write("latest/Pipfile", '[packages]\nrequests = "*"\n')
+    assert sorted(code for _, _, code in hits(repo, "ED301,ED302,ED303")) == ["ED301", "ED302", "ED302", "ED303"]

@@ -252,3 +252,20 @@ def test_healthy_projects_have_no_project_findings(repo, files):
     (repo.root / ".venv").mkdir()
     (repo.root / ".venv" / "pyvenv.cfg").write_text("home = /usr/bin\n")
     assert repo.findings("--select", "ED3") == []
+
+
+def test_test_and_fixture_folders_are_test_data(repo):
+    # The red-team case: a fixture project with an old, contradicting .python-version.
+    files = {"pyproject.toml": pyproject(">=3.12"),
+             "tests/fixtures/proj/pyproject.toml": pyproject(">=3.8,<3.9"),
+             "tests/fixtures/proj/.python-version": "3.7\n",
+             "testdata/env/environment.yml": "dependencies:\n  - python=3.8\n",
+             "fixtures/old/Pipfile": '[requires]\npython_version = "3.8"\n',
+             "test/images/Dockerfile": f"FROM python:3.8{DIGEST}\n"}
+    write(repo, files)
+    assert hits(repo, "ED309,ED310") == []
+    # Near-miss: the same project in an ordinary folder
+    write(repo, {"services/proj/pyproject.toml": pyproject(">=3.8,<3.9"), "services/proj/.python-version": "3.7\n"})
+    assert sorted(hits(repo, "ED309,ED310")) == [("services/proj/.python-version", 1, "ED309"),
+                                                 ("services/proj/.python-version", 1, "ED310"),
+                                                 ("services/proj/pyproject.toml", 4, "ED310")]

@@ -3,7 +3,9 @@ requires-python, dev tools among runtime dependencies, Pipenv/Poetry/conda set-u
 virtual environments, contradicting Python versions and end-of-life Pythons.
 
 In a monorepo each sub-project (a folder with its own pyproject.toml) is judged with its own files; a
-message that involves files of two folders names both.
+message that involves files of two folders names both. Files in test and fixture folders (`tests/`,
+`fixtures/`, ...: `in_test_folder`, as the lockfile rules decide it) are a test suite's data and are not
+judged.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from packaging.utils import canonicalize_name
 
 from envdoctor.findings import Hit, Severity
 from envdoctor.registry import Context, Rule
+from envdoctor.sources.projects import in_test_folder
 from envdoctor.sources.pyproject import PyProject
 from envdoctor.sources.pythonversions import (
     PythonVersion,
@@ -139,7 +142,7 @@ class MissingRequiresPython(Rule):
     summary = "`[project]` declares no `requires-python`."
 
     def check(self, pyproject: PyProject, context: Context) -> Iterator[Hit]:
-        if not isinstance(pyproject.data.get("project"), dict):
+        if not isinstance(pyproject.data.get("project"), dict) or in_test_folder(pyproject.directory):
             return
         table = pyproject.project
         if "requires-python" in table:
@@ -223,7 +226,7 @@ class DevToolInRuntimeDeps(Rule):
     summary = "A test, lint or type-check tool is a runtime dependency (`[project].dependencies`)."
 
     def check(self, pyproject: PyProject, context: Context) -> Iterator[Hit]:
-        if _extends_dev_tools(pyproject):
+        if in_test_folder(pyproject.directory) or _extends_dev_tools(pyproject):
             return
         yield from self._project_dependencies(pyproject)
         yield from self._poetry_dependencies(pyproject)
@@ -284,7 +287,7 @@ class PipenvProject(Rule):
 
     def check(self, project: Project, context: Context) -> Iterator[Hit]:
         for rel in project.files("lockfile"):
-            if rel.rpartition("/")[2] != "Pipfile":
+            if rel.rpartition("/")[2] != "Pipfile" or in_test_folder(_folder(rel)):
                 continue
             text = project.text(rel)
             if text is None:
@@ -309,6 +312,8 @@ class PoetryProject(Rule):
 
     def check(self, pyproject: PyProject, context: Context) -> Iterator[Hit]:
         folder = pyproject.directory
+        if in_test_folder(folder):
+            return
         locks = {rel.rpartition("/")[2] for rel in context.project.files("lockfile") if _folder(rel) == folder}
         tools = pyproject.data.get("tool")
         has_table = isinstance(tools, dict) and isinstance(tools.get("poetry"), dict)
@@ -356,6 +361,8 @@ class AnacondaDefaults(Rule):
                 "(mamba or conda).")
 
     def check(self, environment: CondaEnvironment, context: Context) -> Iterator[Hit]:
+        if in_test_folder(environment.directory):
+            return
         for channel in environment.channels:
             if _anaconda_channel(channel.name):
                 yield Hit(
@@ -399,6 +406,8 @@ class CondaEnvUnpinned(Rule):
                 "`conda-lock install`), or pin each package (`numpy=1.26.4`).")
 
     def check(self, environment: CondaEnvironment, context: Context) -> Iterator[Hit]:
+        if in_test_folder(environment.directory):
+            return
         unpinned = [d.text for d in environment.dependencies if d.name and d.name != "pip" and not d.pinned]
         unpinned += [p.text for p in environment.pip if not p.pinned]
         if not unpinned:
@@ -686,7 +695,8 @@ class PythonVersionConflict(Rule):
     def check(self, project: Project, context: Context) -> Iterator[Hit]:
         sources = _PythonSources(project, context)
         for folder in sorted(set(sources.pyprojects) | set(sources.python_versions)):
-            yield from self._folder(sources, folder)
+            if not in_test_folder(folder):
+                yield from self._folder(sources, folder)
 
     def _folder(self, sources: _PythonSources, folder: str) -> Iterator[Hit]:
         pyproject = sources.pyprojects.get(folder)
@@ -759,8 +769,8 @@ class EndOfLifePython(Rule):
         sources = _PythonSources(project, context)
         pins = [*sources.python_versions.values(), *(p for ps in sources.dockerfiles.values() for p in ps)]
         for pin in pins:
-            if pin.implementation != "cpython":
-                continue  # PyPy and GraalPy have their own calendars
+            if pin.implementation != "cpython" or in_test_folder(_folder(pin.path)):
+                continue  # PyPy and GraalPy have their own calendars; test data
             if pin.version is not None and is_end_of_life(pin.version.branch, now):
                 yield Hit(f"{pin.subject}, which reached its end of life{_since(pin.version.branch)}: no security "
                           f"fixes any more.", line=pin.line, path=pin.path, fix_hint=hint)
@@ -768,6 +778,8 @@ class EndOfLifePython(Rule):
                 yield Hit(f"{pin.subject}, which admits {_only_eol_text(branches)}: no security fixes any more.",
                           line=pin.line, path=pin.path, fix_hint=hint)
         for pyproject in sources.pyprojects.values():
+            if in_test_folder(pyproject.directory):
+                continue
             # requires-python decides what installers accept; Poetry's constraint counts when it stands alone
             for pin in _declarations(pyproject)[:1]:
                 branches = only_end_of_life(pin.range, now) if pin.range is not None else None
@@ -777,9 +789,10 @@ class EndOfLifePython(Rule):
                               fix_hint=(f"Allow a supported Python: raise or drop the upper bound "
                                         f"({supported_text(now)} are supported on {now.isoformat()})."))
         for item in project.items("conda"):
-            yield from self._conda(item.path, item.view, now, hint)
+            if not in_test_folder(_folder(item.path)):
+                yield from self._conda(item.path, item.view, now, hint)
         for rel in project.files("lockfile"):
-            if rel.rpartition("/")[2] == "Pipfile":
+            if rel.rpartition("/")[2] == "Pipfile" and not in_test_folder(_folder(rel)):
                 yield from self._pipfile(project, rel, now, hint)
 
     @staticmethod
