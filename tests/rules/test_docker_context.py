@@ -65,6 +65,44 @@ def test_ed109_must_not_flag(repo, files, dockerfile):
     assert results(repo, dockerfile, "ED109", files) == []
 
 
+@pytest.mark.parametrize("dockerfile", [
+    "# syntax=docker/dockerfile:1.10\nFROM python:3.12-slim\nWORKDIR /app\nCOPY --exclude=.venv --exclude=**/__pycache__ . .\n",
+    "FROM python:3.12-slim\nWORKDIR /app\nADD --exclude=.venv . .\n",
+    "FROM python:3.12-slim\nWORKDIR /app\nCOPY --exclude=**/.venv . .\n",
+    "FROM python:3.12-slim\nWORKDIR /app\nCOPY --exclude=.venv/* . .\n",
+    "FROM python:3.12-slim\nARG SKIP=.venv\nWORKDIR /app\nCOPY --exclude=$SKIP . .\n",
+    # a pattern known only at build time may leave it out: not guessed at
+    "FROM python:3.12-slim\nARG SKIP\nWORKDIR /app\nCOPY --exclude=$SKIP . .\n",
+    # the folder holding it, with the pattern written below that folder
+    "FROM python:3.12-slim\nCOPY --exclude=.venv app /app\n",
+])
+def test_ed109_copy_exclude_leaves_the_environment_out(repo, dockerfile):
+    files = {"app/.venv/pyvenv.cfg": "home = /usr/bin\n"} if "app /app" in dockerfile else {**VENV}
+    assert results(repo, dockerfile, "ED109", {"src/app.py": "", **files}) == []
+
+
+@pytest.mark.parametrize("dockerfile", [
+    "FROM python:3.12-slim\nWORKDIR /app\nCOPY --exclude=**/__pycache__ . .\n",
+    "FROM python:3.12-slim\nWORKDIR /app\nCOPY --exclude=.venv/pyvenv.cfg . .\n",
+    "FROM python:3.12-slim\nWORKDIR /app\nCOPY --exclude=venv . .\n",
+])
+def test_ed109_copy_exclude_of_something_else_still_leaks(repo, dockerfile):
+    assert results(repo, dockerfile, "ED109", {"src/app.py": "", **VENV}) == [("Dockerfile", "ED109", 3)]
+
+
+@pytest.mark.parametrize("ignore", [".venv/*\n", ".venv/**\n", "/.venv/**\n",
+                                    ".venv/pyvenv.cfg\n.venv/bin\n.venv/lib\n"])
+def test_ed109_dockerignore_excluding_the_contents_excludes_the_environment(repo, ignore):
+    files = {**VENV, ".venv/lib/python3.12/site-packages/x.py": "", ".dockerignore": ignore}
+    assert results(repo, COPY_ALL, "ED109", files) == []
+
+
+@pytest.mark.parametrize("ignore", [".venv/pyvenv.cfg\n", ".venv/lib/**\n", ".venv/**\n!.venv/lib\n"])
+def test_ed109_dockerignore_excluding_part_of_the_contents_still_leaks(repo, ignore):
+    files = {**VENV, ".venv/lib/python3.12/site-packages/x.py": "", ".dockerignore": ignore}
+    assert results(repo, COPY_ALL, "ED109", files) == [("Dockerfile", "ED109", 3)]
+
+
 def test_ed109_environment_outside_the_context_is_not_sent(repo):
     files = {**VENV, "services/api/pyproject.toml": PYPROJECT, "services/api/.dockerignore": ".venv\n"}
     assert results(repo, COPY_ALL, "ED109", files, path="services/api/Dockerfile") == []

@@ -33,6 +33,7 @@ from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
 from typing import TYPE_CHECKING, Iterator, Mapping
 
+from envdoctor.files import SourceError
 from envdoctor.rules._pyinstall import PyCommand, recognise
 from envdoctor.sources.dockerfile import Dockerfile, Instruction, Stage, expand
 from envdoctor.sources.dockerignore import DockerIgnore, clean_path, parse_dockerignore
@@ -67,6 +68,10 @@ class CopyStep:
     dest_is_dir: bool
     from_stage: Stage | None  # COPY --from=<stage>
     from_other: str | None  # COPY --from=<image or unknown>: the value as written
+    # COPY/ADD --exclude=PATTERN, read as .dockerignore patterns (Docker matches them the same way); None:
+    # no --exclude. `exclude_known` is False when a pattern is not known (a variable without a value).
+    exclude: DockerIgnore | None = None
+    exclude_known: bool = True
 
     @property
     def from_context(self) -> bool:
@@ -437,7 +442,26 @@ class Build:
             from_stage = self.stage_named(value, stage.index) if value else None
             if from_stage is None:
                 from_other = written_from
-        return CopyStep(instruction, stage, tuple(sources), dest, dest_is_dir, from_stage, from_other)
+        exclude, exclude_known = self._excludes(instruction, scope)
+        return CopyStep(instruction, stage, tuple(sources), dest, dest_is_dir, from_stage, from_other,
+                        exclude, exclude_known)
+
+    def _excludes(self, instruction: Instruction, scope) -> tuple[DockerIgnore | None, bool]:
+        patterns = []
+        for flag in instruction.flags_named("exclude"):
+            value = flag.value or ""
+            if "$" in value or "\\" in value:
+                value = expand(value, scope, self.escape)
+                if value is None:
+                    return None, False
+            if value:
+                patterns.append("\\" + value if value.startswith("#") else value)
+        if not patterns:
+            return None, True
+        try:
+            return parse_dockerignore("\n".join(patterns), "--exclude"), True
+        except SourceError:  # a pattern Docker refuses: the build fails, nothing is judged
+            return None, False
 
     def _run_step(self, stage: Stage, instruction: Instruction, workdir: str | None) -> RunStep:
         # What this RUN's own `export`s and `A=1`s set, over the stage's ARG/ENV scope: each command's env is

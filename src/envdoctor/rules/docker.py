@@ -12,10 +12,10 @@ from typing import Iterator
 from envdoctor.findings import Hit, Severity
 from envdoctor.fixes import Fix, fix, insert, replace_range
 from envdoctor.registry import Context, Rule
-from envdoctor.rules._dockerbuild import Build, CopyStep, RunCommand, RunStep, build_of, shell_words
+from envdoctor.rules._dockerbuild import Build, CopyStep, RunCommand, RunStep, Source, build_of, shell_words
 from envdoctor.rules._pyinstall import PyCommand, is_truthy, requirement_is_pinned
 from envdoctor.sources.dockerfile import Dockerfile, Stage, expand
-from envdoctor.sources.dockerignore import clean_path
+from envdoctor.sources.dockerignore import DockerIgnore, clean_path
 from envdoctor.sources.images import ImageUse, image_uses
 from envdoctor.sources.shell import SimpleCommand, unwrap
 
@@ -1238,6 +1238,37 @@ def _dockerignore_fix(build: Build, environments: list[str]) -> Fix | None:
     return fix(f"Add {', '.join(environments)} to {path}", appended_lines(lines, new, path))
 
 
+# What makes an environment: a copy without these leaves no usable environment in the image.
+_ENVIRONMENT_PARTS = ("pyvenv.cfg", "bin", "lib")
+
+
+def _environment_excluded(matcher: DockerIgnore, env: str) -> bool:
+    """The patterns leave the environment out: the folder (and its pyvenv.cfg, so no exception brings the
+    environment back), or its contents (`.venv/*`, `.venv/**`: Docker excludes a path when it or a parent
+    matches, so pyvenv.cfg, bin/ and lib/ all excluded leave at most empty folders). `env` is relative to
+    where the patterns apply; "." is that place itself (a COPY of the environment folder)."""
+    inside = "" if env == "." else env + "/"
+    if env != "." and matcher.excludes(env) and matcher.excludes(inside + "pyvenv.cfg"):
+        return True
+    return all(matcher.excludes(inside + part) for part in _ENVIRONMENT_PARTS)
+
+
+def _copies_environment(step: CopyStep, source: Source, env: str) -> bool:
+    """The COPY/ADD source brings in the environment `env` (relative to the context), its --exclude
+    patterns considered (applied below the source, and, not to depend on that, from the context root)."""
+    if source.whole_context:
+        below = env
+    elif source.rel is not None and not source.wildcard and env == source.rel:
+        below = "."
+    elif source.rel is not None and not source.wildcard and env.startswith(source.rel + "/"):
+        below = env[len(source.rel) + 1:]
+    else:
+        return False
+    if step.exclude is None:
+        return True
+    return not (_environment_excluded(step.exclude, below) or _environment_excluded(step.exclude, env))
+
+
 class ContextLeaksVirtualenv(Rule):
     code = "ED109"
     name = "context-leaks-virtualenv"
@@ -1265,12 +1296,12 @@ class ContextLeaksVirtualenv(Rule):
             for step in build.own_steps(stage):
                 if not isinstance(step, CopyStep) or not step.from_context:
                     continue
+                if not step.exclude_known:
+                    continue  # an --exclude pattern not known may leave the environment out
                 leaked = []
                 for env in candidates:
-                    copied = any(s.whole_context or (s.rel is not None and not s.wildcard and
-                                                     (env == s.rel or env.startswith(s.rel + "/")))
-                                 for s in step.sources)
-                    if copied and not (build.ignored(env) and build.ignored(env + "/pyvenv.cfg")):
+                    copied = any(_copies_environment(step, s, env) for s in step.sources)
+                    if copied and not (build.ignore is not None and _environment_excluded(build.ignore, env)):
                         leaked.append(env)
                 if leaked:
                     found.append((step, leaked))
