@@ -177,6 +177,46 @@ def test_compiled_requirements_and_their_input(repo):
     assert [p for p, _, _ in codes(repo, "ED204")] == ["requirements.txt"]
 
 
+RUFF = "\n[tool.ruff]\nline-length = 100\n"
+
+
+@pytest.mark.parametrize(("edit", "reported"), [
+    (lambda t: t.replace("line-length = 100", "line-length = 120"), False),  # no input of the lock
+    (lambda t: t.replace('version = "1"', 'version = "1"\ndescription = "An app."'), False),
+    (lambda t: t.replace('["six"]', '["six", "idna"]'), True),  # near-miss: a dependency
+    (lambda t: t + '\n[tool.uv]\nconstraint-dependencies = ["six<2"]\n', True),  # near-miss: a uv input
+], ids=["tool.ruff", "description", "dependency", "uv constraint"])
+def test_lock_staged_while_the_manifest_has_other_unstaged_changes(repo, edit, reported):
+    # `uv lock --upgrade-package six`, `git add uv.lock`, other work left unstaged in pyproject.toml: the
+    # commit (HEAD's pyproject.toml with the new lock) is consistent unless that work touches the inputs.
+    repo.write("pyproject.toml", PYPROJECT + RUFF)
+    repo.write("uv.lock", UV_LOCK)
+    repo.init_git()
+    repo.write("uv.lock", UV_LOCK.replace("1.16.0", "1.17.0"))
+    repo.git("add", "uv.lock")
+    repo.write("pyproject.toml", edit(PYPROJECT + RUFF))
+    found = codes(repo, "ED204")
+    if reported:
+        assert [(p, m.split(":")[0]) for p, _, m in found] == [
+            ("pyproject.toml", "uv.lock is staged but the changes to pyproject.toml are not")]
+    else:
+        assert found == []
+
+
+def test_manifest_staged_with_no_dependency_change_while_the_lock_changed(repo):
+    # The mirror case: a staged [tool.ruff] edit and an unstaged `uv lock --upgrade-package`: there are no
+    # "new dependencies" in the commit, only a lock that is not committed.
+    repo.write("pyproject.toml", PYPROJECT + RUFF)
+    repo.write("uv.lock", UV_LOCK)
+    repo.init_git()
+    repo.write("pyproject.toml", PYPROJECT + RUFF.replace("100", "120"))
+    repo.git("add", "pyproject.toml")
+    repo.write("uv.lock", UV_LOCK.replace("1.16.0", "1.17.0"))
+    ((path, _, message),) = codes(repo, "ED204")
+    assert path == "uv.lock"
+    assert message.startswith("uv.lock of project 'app' (the repository root) has changes that are not committed")
+
+
 @pytest.mark.parametrize("case", ["clean", "manifest edited only", "both staged", "line ends only", "untracked lock",
                                   "lock staged alone"])
 def test_ed204_near_misses(repo, case):

@@ -276,6 +276,73 @@ def _manifests_for(lock: LockRef, item: PythonProject, projects: dict[str, Pytho
     return out
 
 
+# What a manifest change must touch to matter to the lock: pyproject.toml's dependency declarations and the
+# tool settings the lockers read (a [tool.ruff] or a description change is not an input of any lock).
+_PROJECT_INPUTS = ("name", "version", "requires-python", "dependencies", "optional-dependencies", "dynamic")
+_TOOL_INPUTS: dict[str, tuple[str, ...] | None] = {
+    "uv": None,  # all of [tool.uv]: sources, indexes, constraints, workspace, package, environments...
+    "poetry": ("dependencies", "dev-dependencies", "group", "source", "extras"),  # what Poetry hashes
+    "pdm": ("source", "dev-dependencies", "resolution"),  # what PDM hashes
+    "setuptools": ("dynamic",),  # `dependencies = { file = [...] }`
+}
+
+
+def _dependency_inputs(rel: str, text: str | None) -> object | None:
+    """What of a manifest's content a lock depends on, comparable between two versions of the file; None
+    when it cannot be read (then any change counts)."""
+    if text is None:
+        return None
+    name = _name(rel)
+    if name in ("pyproject.toml", "Pipfile"):
+        from envdoctor.sources.toml import parse_toml
+
+        try:
+            data = parse_toml(text).data
+        except Exception:  # a broken file: not comparable
+            return None
+        if name == "Pipfile":
+            return {k: v for k, v in data.items() if k != "scripts"}
+        project = data.get("project") if isinstance(data.get("project"), dict) else {}
+        tools = data.get("tool") if isinstance(data.get("tool"), dict) else {}
+        inputs: dict[str, object] = {
+            "project": {k: project[k] for k in _PROJECT_INPUTS if k in project},
+            "dependency-groups": data.get("dependency-groups"),
+            "build-system": data.get("build-system"),
+        }
+        for tool, keys in _TOOL_INPUTS.items():
+            table = tools.get(tool)
+            if isinstance(table, dict):
+                inputs[tool] = table if keys is None else {k: table.get(k) for k in keys}
+            elif table is not None:
+                inputs[tool] = table
+        return inputs
+    # requirements.in, environment.yml: every line counts but comments and blank lines
+    return [line.rstrip() for line in text.splitlines() if line.strip() and not line.lstrip().startswith("#")]
+
+
+def _git_text(context: Context, spec: str) -> str | None:
+    """A blob's text (`<blob id>`, `HEAD:./<path>`), None if git cannot give it."""
+    from envdoctor.git import GitError, run_git
+
+    try:
+        return run_git(context.project.git.root, "cat-file", "blob", spec).decode("utf-8", "replace")
+    except GitError:
+        return None
+
+
+def _inputs_changed(context: Context, manifest: str, staged_change: bool) -> bool:
+    """Whether the manifest's staged change (HEAD to index) or its unstaged change (index to working tree)
+    touches what the lock is made from. When either side cannot be read, it is taken to."""
+    git = context.project.git
+    index_text = _git_text(context, git.index[manifest]) if manifest in git.index else None
+    if staged_change:
+        before, after = _git_text(context, f"HEAD:./{manifest}"), index_text
+    else:
+        before, after = index_text, context.project.text(manifest)
+    old, new = _dependency_inputs(manifest, before), _dependency_inputs(manifest, after)
+    return old is None or new is None or old != new
+
+
 class LockfileUncommittedChanges(Rule):
     code = "ED204"
     name = "lockfile-uncommitted-changes"
@@ -303,12 +370,14 @@ class LockfileUncommittedChanges(Rule):
                     continue
                 manifest_changed = git.modified(manifest) is True
                 manifest_staged = manifest in staged
-                if manifest_staged and not lock_staged and lock_changed and not reported:
+                if manifest_staged and not lock_staged and lock_changed and not reported \
+                        and _inputs_changed(context, manifest, staged_change=True):
                     reported = True
                     yield Hit(f"{manifest} is staged but the changes to {name} are not: the commit would record "
                               f"the new dependencies with the old lock.", path=lock.path,
                               fix_hint=f"Stage the lock too: `git add {lock.path}`.")
-                elif lock_staged and not manifest_staged and manifest_changed:
+                elif lock_staged and not manifest_staged and manifest_changed \
+                        and _inputs_changed(context, manifest, staged_change=False):
                     yield Hit(f"{name} is staged but the changes to {_name(manifest)} are not: the commit would "
                               f"record the new lock with the old manifest.", path=manifest,
                               fix_hint=f"Stage the manifest too: `git add {manifest}`.")
