@@ -214,3 +214,20 @@ def test_gitlab_pipeline(repo):
     files = {"pyproject.toml": PYPROJECT, "uv.lock": UV_LOCK, ".gitlab-ci.yml": GITLAB_CI}
     # the `test` job is frozen by its variables; `integration` is not
     assert scan(repo, files) == [("ED502", ".gitlab-ci.yml", 17), ("ED501", ".gitlab-ci.yml", 32)]
+
+
+def test_control_character_in_a_workflow_is_ed001_at_its_place(repo):
+    # A C1 control (U+009B) inside a `run:` string: PyYAML's reader error has no line, only an offset.
+    workflow = ("name: CI\non: push\njobs:\n  t:\n    runs-on: ubuntu-latest\n    steps:\n"
+                "      - run: echo hi\n      - run: pip install \"a\u009bb\"\n")
+    repo.write(".github/workflows/ci.yml", workflow)
+    repo.init_git()
+    (finding,) = repo.findings("--select", "ED001")
+    assert (finding["line"], finding["column"]) == (8, 28)
+    assert "U+009B" in finding["message"] and "<unicode string>" not in finding["message"]
+    assert "position" not in finding["message"]
+    # a syntax error is placed as before
+    repo.write(".github/workflows/ci.yml", workflow.replace('"a\u009bb"', "a: b"))
+    (finding,) = repo.findings("--select", "ED001")
+    assert (finding["line"], finding["column"]) == (8, 27) and "U+" not in finding["message"]
+    assert "mapping values are not allowed here (line 8, column 27)" in finding["message"]

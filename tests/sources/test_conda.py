@@ -102,6 +102,17 @@ def test_malformed_yaml_is_a_source_error_with_its_position(text, line):
     assert info.value.position[0] == line
 
 
+def test_control_character_is_placed_at_its_line_and_column():
+    # PyYAML's reader error carries only a character offset and "<unicode string>": both are turned into
+    # something a person can act on (the same text as for a workflow or a conda-lock file).
+    with pytest.raises(SourceError) as info:
+        parse_conda_environment("name: x\ndependencies:\n  - \"num\x1bpy\"\n", "environment.yml")
+    assert info.value.position == (3, 9)
+    message = str(info.value)
+    assert "U+001B" in message and "(line 3, column 9)" in message
+    assert "<unicode string>" not in message and "position" not in message
+
+
 def test_tags_construct_nothing():
     env = parse_conda_environment("dependencies:\n  - !!python/object/apply:os.system ['true']\n  - numpy\n", "e.yml")
     assert [d.name for d in env.dependencies] == ["numpy"]

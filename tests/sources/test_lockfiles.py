@@ -211,6 +211,20 @@ package:
 """
 
 
+@pytest.mark.parametrize(("text", "position", "words"), [
+    # libyaml reports a control character at a byte offset: the position is the character's own
+    ("version: 1\nmetadata:\n  platforms: [\"é\x9b\"]\n", (3, 17), "U+009B"),
+    ("version: 1\npackage: [\n", (3, 1), "expected"),  # a syntax error keeps its place
+])
+def test_conda_lock_yaml_errors_have_line_and_column(text, position, words):
+    with pytest.raises(SourceError) as info:
+        parse_lockfile(text, "conda-lock.yml")
+    assert info.value.position == position
+    message = str(info.value)
+    assert words in message and f"(line {position[0]}, column {position[1]})" in message
+    assert "<unicode string>" not in message
+
+
 def test_conda_lock():
     lock = parse_lockfile(CONDA_LOCK, "conda-lock.yml")
     assert isinstance(lock, CondaLock)

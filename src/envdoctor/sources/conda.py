@@ -179,16 +179,10 @@ def parse_conda_environment(text: str, rel: str) -> CondaEnvironment:
         # PyYAML also ends lines at a lone \r, NEL, U+2028 and U+2029; envdoctor's lines end at \n only
         # (files.split_lines): made spaces, they leave every node on the line an editor shows it on.
         root = yaml.compose(_YAML_ONLY_BREAKS.sub(" ", text), Loader=yaml.SafeLoader)
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        position = (mark.line + 1, mark.column + 1) if mark else (1, 1)
-        reason = exc.problem or exc.context or "invalid YAML"
-        if exc.context and exc.problem and exc.context.startswith("expected"):
-            reason = f"{exc.context}, {exc.problem}"
-        raise CondaError(f"is not valid YAML: {reason} (line {position[0]}, column {position[1]})",
-                         position) from None
-    except yaml.YAMLError as exc:  # e.g. a control character (ReaderError): its text spans two lines
-        raise CondaError(f"is not valid YAML: {' '.join(str(exc).split())[:200]}", (1, 1)) from None
+    except yaml.YAMLError as exc:  # the message and position every YAML source gives (ED001)
+        from envdoctor.sources.workflows import yaml_error
+
+        raise CondaError(*yaml_error(exc, text)) from None
     except RecursionError:
         raise CondaError("is not valid YAML for envdoctor: nested too deeply", (1, 1)) from None
     view = CondaEnvironment(rel)

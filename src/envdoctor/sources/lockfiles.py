@@ -814,12 +814,10 @@ def parse_conda_lock(text: str, rel: str) -> CondaLock:
             data = loader.construct_document(node) if node is not None else None
         finally:
             loader.dispose()
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
-        position = (mark.line + 1, mark.column + 1) if mark is not None else (1, 1)
-        reason = getattr(exc, "problem", None) or "syntax error"
-        raise LockfileError(f"is not valid YAML: {reason} (line {position[0]}, column {position[1]})",
-                            position) from None
+    except yaml.YAMLError as exc:  # the message and position every YAML source gives (ED001)
+        from envdoctor.sources.workflows import yaml_error
+
+        raise LockfileError(*yaml_error(exc, text)) from None
     except RecursionError:
         raise LockfileError("is not valid YAML: nested too deeply", (1, 1)) from None
     lock = CondaLock(rel, "conda-lock", generator="conda-lock")

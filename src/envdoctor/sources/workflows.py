@@ -47,7 +47,7 @@ from envdoctor.sources.shell import SimpleCommand, split_commands
 
 __all__ = [
     "Job", "NoxCall", "NoxFile", "NoxSession", "RunScript", "Script", "Step", "ToxEnv", "ToxFile", "Workflow",
-    "WorkflowError", "parse_noxfile", "parse_tox_sessions", "parse_workflow", "workflow_kind",
+    "WorkflowError", "parse_noxfile", "parse_tox_sessions", "parse_workflow", "workflow_kind", "yaml_error",
 ]
 
 MAX_WORKFLOW_BYTES = 4 * 1024 * 1024  # real workflow files are a few KiB; pure-Python YAML is slow on more
@@ -334,6 +334,38 @@ class _Reader:
         return starts, lines
 
 
+def yaml_error(exc: yaml.YAMLError, text: str) -> tuple[str, tuple[int, int]]:
+    """The ED001 message ("is not valid YAML: <reason> (line L, column C)") and the (line, column) of a
+    PyYAML error raised on `text`, by the pure-Python or the libyaml loader. Shared by every YAML source.
+
+    Positions come from the character offset, so lines end at `\\n` only, as everywhere in envdoctor
+    (PyYAML's own count also breaks at a lone \\r, NEL, U+2028). A reader error (a control character) has
+    no mark: its position is that of the first such character (libyaml counts that offset in bytes)."""
+    index: int | None = None
+    if isinstance(exc, yaml.reader.ReaderError) and isinstance(exc.character, int):
+        code = exc.character
+        found = text.find(chr(code))
+        index = found if found >= 0 else None
+        kind = "control character" if code < 0x20 or 0x7F <= code <= 0x9F else "character"
+        reason = (f"it contains the {kind} U+{code:04X}, which YAML does not allow; remove it, or write it "
+                  f"as \\u{code:04x} inside a double-quoted string")
+    elif isinstance(exc, yaml.MarkedYAMLError):
+        mark = exc.problem_mark or exc.context_mark
+        index = mark.index if mark is not None else None
+        reason = exc.problem or exc.context or "syntax error"
+        if exc.context and exc.problem and exc.context.startswith("expected"):
+            reason = f"{exc.context}, {exc.problem}"  # "expected a single document ..., but found another"
+    else:
+        reason = str(exc)
+    reason = " ".join(re.sub(r'\s*in "<[a-z ]+>"(, (line \d+, column|position) \d+)?:?', "", reason).split())[:200]
+    position = (1, 1)
+    if index is not None:
+        index = min(max(index, 0), len(text))
+        position = (text.count("\n", 0, index) + 1, index - (text.rfind("\n", 0, index) + 1) + 1)
+        return f"is not valid YAML: {reason} (line {position[0]}, column {position[1]})", position
+    return f"is not valid YAML: {reason}", position
+
+
 def _compose(text: str, kind: str) -> tuple[_Reader, Node | None]:
     size = len(text.encode("utf-8", "surrogatepass"))
     if size > MAX_WORKFLOW_BYTES:
@@ -352,18 +384,8 @@ def _compose(text: str, kind: str) -> tuple[_Reader, Node | None]:
             root = documents[-1] if documents else None
         else:
             root = yaml.compose(text, Loader=yaml.SafeLoader)
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        position = (1, 1)
-        if mark is not None:  # from the offset: PyYAML's own line count also breaks at a lone \r, NEL, U+2028
-            start = text.rfind("\n", 0, mark.index) + 1
-            position = (text.count("\n", 0, mark.index) + 1, mark.index - start + 1)
-        reason = " ".join(str(exc.problem or exc.context or "syntax error").split())
-        raise WorkflowError(f"is not valid YAML: {reason} (line {position[0]}, column {position[1]})",
-                            position) from None
     except yaml.YAMLError as exc:
-        reason = " ".join(str(exc).split())[:200]
-        raise WorkflowError(f"is not valid YAML: {reason}") from None
+        raise WorkflowError(*yaml_error(exc, text)) from None
     except RecursionError:
         raise WorkflowError("is not valid YAML for envdoctor: nested too deeply") from None
     return _Reader(text), root
