@@ -124,3 +124,23 @@ def test_test_requirements_installed_by_ci_are_still_install_sources(repo):
     assert unpinned(repo) == []
     repo.write(".gitlab-ci.yml", "test:\n  script:\n    - pip install -r tests/requirements.txt\n")
     assert [(p, line) for p, line, _ in unpinned(repo)] == [("tests/requirements.txt", 1)]
+
+
+SETUPTOOLS_DYNAMIC = ('[build-system]\nrequires = ["setuptools>=69"]\nbuild-backend = "setuptools.build_meta"\n\n'
+                      '[project]\nname = "legacy-svc"\nversion = "3.0.0"\nrequires-python = ">=3.10"\n'
+                      'dynamic = ["dependencies", "optional-dependencies"]\n\n[tool.setuptools.dynamic]\n'
+                      'dependencies = { file = ["requirements.txt"] }\n'
+                      'optional-dependencies.test = { file = ["requirements-test.txt"] }\n')
+
+
+def test_setuptools_dynamic_dependency_files_are_declarations(repo):
+    # The pyproject makes these files the package's `dependencies` and `test` extra: pinning them would pin
+    # every user of the package.
+    repo.write("svc/pyproject.toml", SETUPTOOLS_DYNAMIC)
+    repo.write("svc/requirements.txt", "requests>=2.31\nclick\n")
+    repo.write("svc/requirements-test.txt", "pytest\n")
+    repo.write("svc/Dockerfile", BASE + "COPY requirements-test.txt .\nRUN pip install -r requirements-test.txt\n")
+    assert unpinned(repo) == []
+    # Near-miss: without the [tool.setuptools.dynamic] entry, the conventional requirements.txt is the source.
+    repo.write("svc/pyproject.toml", SETUPTOOLS_DYNAMIC.replace('dependencies = { file = ["requirements.txt"] }\n', ""))
+    assert [(p, line) for p, line, _ in unpinned(repo)] == [("svc/requirements.txt", 1), ("svc/requirements.txt", 2)]

@@ -20,6 +20,7 @@ from envdoctor.sources.projects import (
     in_test_folder,
     owner_folder,
     python_projects,
+    setuptools_requirement_files,
 )
 from envdoctor.sources.staleness import (
     Staleness,
@@ -705,8 +706,13 @@ class UnpinnedRequirements(Rule):
                     if target in known and target not in sources:
                         sources[target] = [_Source(f"included by {rel}")]
                         queue.append(target)
+        # A file [tool.setuptools.dynamic] reads is the package's dependency declaration: pinning it would pin
+        # every user of the package (what such a project lacks is a lock, ED201's business).
+        declarations = {rel for item in projects.values() if item.pyproject is not None
+                        for rel in setuptools_requirement_files(item.pyproject)}
         for rel in sorted(sources):
-            yield from self._check_file(context, rel, sources[rel], projects)
+            if rel not in declarations:
+                yield from self._check_file(context, rel, sources[rel], projects)
 
     def _check_file(self, context: Context, rel: str, why: list[_Source],
                     projects: dict[str, PythonProject]) -> Iterator[Hit]:

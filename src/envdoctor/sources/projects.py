@@ -12,6 +12,7 @@ Public names: `PythonProject`, `Declared`, `LockRef`, `python_projects`, `owner_
 
 from __future__ import annotations
 
+import posixpath
 import re
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
@@ -152,6 +153,27 @@ def python_projects(project: Project) -> list[PythonProject]:
 
 def _parent(rel: str) -> str:
     return rel.rpartition("/")[0] or "."
+
+
+def setuptools_requirement_files(pyproject: PyProject) -> list[str]:
+    """The requirements files `[tool.setuptools.dynamic]` reads as the project's dependencies or extras
+    (`dependencies = { file = ["requirements.txt"] }`, `optional-dependencies.test = { file = [...] }`),
+    relative to the scanned root: the package's abstract declaration, not an install source."""
+    dynamic = pyproject.tool("setuptools").get("dynamic")
+    if not isinstance(dynamic, dict):
+        return []
+    specs: list[Any] = [dynamic.get("dependencies")]
+    extras = dynamic.get("optional-dependencies")
+    if isinstance(extras, dict):
+        specs.extend(extras.values())
+    folder = pyproject.directory
+    out: list[str] = []
+    for spec in specs:
+        files = spec.get("file") if isinstance(spec, dict) else None
+        for name in [files] if isinstance(files, str) else files if isinstance(files, list) else []:
+            if isinstance(name, str) and name.strip():
+                out.append(posixpath.normpath(posixpath.join(folder, name.strip())))
+    return out
 
 
 def owner_folder(rel: str) -> str:
