@@ -61,6 +61,39 @@ def test_ed108_message_lists_what_remains(repo):
     assert finding["message"].startswith("'libpq-dev' installed in the final stage")
 
 
+TORCH_INDEX = "https://download.example.invalid/whl/cu124"
+CUDA_PY = ("FROM nvidia/cuda:12.4.1-cudnn-runtime-ubuntu22.04\n"
+           "RUN apt-get update && apt-get install -y --no-install-recommends python3.11 python3.11-venv {packages} \\\n"
+           "    && rm -rf /var/lib/apt/lists/*\nRUN python3.11 -m venv /opt/venv\nENV PATH=/opt/venv/bin:$PATH\n")
+
+
+@pytest.mark.parametrize(("packages", "install", "files"), [
+    ("gcc libc6-dev", f"RUN pip install --no-cache-dir torch==2.5.1+cu124 --index-url {TORCH_INDEX}\n", {}),
+    ("build-essential python3.11-dev", "RUN pip install --no-cache-dir triton==3.1.0\n", {}),
+    ("gcc-12 g++-12 clang-14", "COPY requirements.txt .\nRUN pip install --no-cache-dir -r requirements.txt\n",
+     {"requirements.txt": "numpy==2.1.1\ntorch==2.5.1\n"}),
+    # installed in a builder whose environment the final stage copies
+    ("gcc", "COPY --from=build /opt/venv /opt/venv\n", {}),
+])
+def test_ed108_compilers_that_torch_compile_needs_at_run_time(repo, packages, install, files):
+    builder = f"FROM python:3.12-slim AS build\nRUN pip install --no-cache-dir torch==2.5.1\n" if "--from" in install else ""
+    dockerfile = builder + CUDA_PY.format(packages=packages) + install
+    assert results(repo, dockerfile, "ED108", files) == []
+
+
+def test_ed108_headers_in_a_torch_image_are_still_reported(repo):
+    dockerfile = CUDA_PY.format(packages="gcc libpq-dev") + f"RUN pip install --no-cache-dir torch==2.5.1 " \
+                                                            f"--index-url {TORCH_INDEX}\n"
+    assert results(repo, dockerfile, "ED108") == [("ED108", 2)]
+    (finding,) = repo.findings("--select", "ED108")
+    assert "'libpq-dev'" in finding["message"] and "'gcc'" not in finding["message"]
+
+
+def test_ed108_compilers_without_torch_are_still_reported(repo):
+    dockerfile = CUDA_PY.format(packages="gcc libc6-dev") + "RUN pip install --no-cache-dir numpy==2.1.1\n"
+    assert results(repo, dockerfile, "ED108") == [("ED108", 2)]
+
+
 # --- ED111 ----------------------------------------------------------------------------------------------
 
 CUDA121 = "FROM nvidia/cuda:12.1.1-cudnn8-runtime-ubuntu22.04\n"

@@ -1147,6 +1147,70 @@ def _package_words(argv: tuple[str, ...]) -> tuple[str | None, list[str], str | 
     return action, packages, virtual
 
 
+# What Triton (and so torch.compile) needs at run time: a C compiler, the C library's headers and Python.h,
+# to build its launcher the first time a kernel is compiled.
+_RUNTIME_COMPILER = re.compile(
+    r"^(build-essential|build-base|gcc|g\+\+|gcc-c\+\+|gcc-\d+|g\+\+-\d+|cpp|cpp-\d+|clang|clang-\d+"
+    r"|libc6?-dev|musl-dev|glibc-devel|python3?(\.\d+)?-dev|libpython3(\.\d+)?-dev|python3?(\.?\d+)?-devel)$"
+)
+_COMPILES_AT_RUN_TIME = frozenset({"torch", "triton", "pytorch-triton", "torchvision", "torchaudio", "pytorch"})
+
+
+def _requirement_name(word: str) -> str:
+    return re.split(r"[\[<>=!~;@ ]", word.strip(), maxsplit=1)[0].lower().replace("_", "-")
+
+
+def _installs_torch(build: Build, step: RunStep, command: RunCommand) -> bool:
+    """The command installs PyTorch or Triton (named, from a requirements file, or as a dependency of the
+    project a uv/Poetry/PDM/pipenv install reads)."""
+    py = command.py
+    if py is None or not py.installs:
+        return False
+    if any(_requirement_name(w) in _COMPILES_AT_RUN_TIME for w in py.positionals):
+        return True
+    if py.tool in ("pip", "uv"):
+        for name in py.values("requirement"):
+            found = _requirements_file(build, step, command, name)
+            if found and found[1] is not None and any(
+                    (line.name or "").lower() in _COMPILES_AT_RUN_TIME for line in found[1].requirements):
+                return True
+    if py.tool in ("uv", "poetry", "pdm", "pipenv") and not (py.tool == "uv" and py.action != "sync"):
+        from envdoctor.sources.projects import pep621_declarations
+
+        pyproject = build.context_pyproject(step.stage, step, command.cwd)
+        if pyproject is not None:
+            names = {d.name for d in pep621_declarations(pyproject)}
+            poetry = pyproject.tool("poetry")
+            tables = [poetry.get("dependencies")]
+            groups = poetry.get("group")
+            if isinstance(groups, dict):
+                tables += [g.get("dependencies") for g in groups.values() if isinstance(g, dict)]
+            for table in tables:
+                if isinstance(table, dict):
+                    names.update(str(k).lower() for k in table)
+            if names & _COMPILES_AT_RUN_TIME:
+                return True
+    return False
+
+
+def _image_has_torch(build: Build) -> bool:
+    """PyTorch or Triton is in the image: a stage the build needs installs it, or the final stage is built
+    on a PyTorch image. Memoised per build."""
+    memo = build.memo.setdefault("torch", {})
+    if "found" not in memo:
+        from envdoctor.sources.images import ImageRef
+
+        found = False
+        chain = build.chain(build.final)
+        if chain:
+            image = expand(chain[0].image, build.dockerfile.global_scope(), build.escape)
+            ref = ImageRef.parse(image) if image else None
+            found = ref is not None and "pytorch" in ref.name.lower()
+        found = found or any(_installs_torch(build, step, command) for step, command in build.commands())
+        memo["found"] = found
+    return memo["found"]
+
+
 class BuildToolsInFinalImage(Rule):
     code = "ED108"
     name = "build-tools-in-final-image"
@@ -1177,7 +1241,8 @@ class BuildToolsInFinalImage(Rule):
                     continue
                 action, packages, virtual = _package_words(argv)
                 if action == spec[0]:
-                    tools = [p for p in packages if _BUILD_PACKAGE.match(p)]
+                    tools = [p for p in packages if _BUILD_PACKAGE.match(p)
+                             and not (_RUNTIME_COMPILER.match(p) and _image_has_torch(build))]
                     if tools:
                         installed.append((command, tools, virtual))
                 elif action in spec[1]:
