@@ -88,6 +88,13 @@ def test_ed302_flags_poetry_main_group(repo):
     '[project]\nname = "python-lsp-ruff"\ndependencies = ["ruff"]\n',
     '[project]\nname = "inventory-checks"\ndependencies = ["pytest"]\n[project.entry-points.pytest11]\ninv = "inv.plugin"\n',
     '[project]\nname = "ipykernel-extras"\ndependencies = ["ipython"]\n',
+    # a pytest plugin declared the Poetry 1.x way
+    '[tool.poetry]\nname = "acme-testing"\nversion = "0.2.0"\n\n[tool.poetry.dependencies]\npython = "^3.10"\n'
+    'pytest = ">=7"\n\n[tool.poetry.plugins."pytest11"]\nacme = "acme_testing.plugin"\n',
+    '[tool.poetry]\nname = "flake8-acme"\n\n[tool.poetry.dependencies]\nflake8 = ">=7"\n',  # Poetry's name
+    # a command built on the tool: it installs a script and its name contains the tool's
+    '[project]\nname = "blacken-docs"\ndependencies = ["black>=22.1.0"]\n[project.scripts]\n'
+    'blacken-docs = "blacken_docs:main"\n',
     '[project]\nname = "jupyter-inventory"\ndependencies = ["ipython"]\n',
     # odd types
     BASE + 'dependencies = "pytest"\n',
@@ -98,6 +105,22 @@ def test_ed302_flags_poetry_main_group(repo):
 def test_ed302_near_misses(repo, text):
     repo.write("pyproject.toml", text)
     assert hits(repo, "ED302") == []
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    # Poetry plugins of another group than the tools' are no exemption
+    ('[tool.poetry]\nname = "acme"\n[tool.poetry.dependencies]\npytest = ">=7"\n'
+     '[tool.poetry.plugins."console_scripts"]\nacme = "acme:main"\n', "'pytest' is a test runner"),
+    # a name containing the tool's, without commands: not a wrapper
+    ('[project]\nname = "blacken-docs"\ndependencies = ["black>=22.1.0"]\n', "'black>=22.1.0' is a formatter"),
+    # commands, but another tool than the name's
+    ('[project]\nname = "blacken-docs"\ndependencies = ["black>=22.1.0", "pytest"]\n[project.scripts]\n'
+     'blacken-docs = "blacken_docs:main"\n', "'pytest' is a test runner"),
+])
+def test_ed302_near_misses_of_the_exemptions(repo, text, expected):
+    repo.write("pyproject.toml", text)
+    (finding,) = repo.findings("--select", "ED302")
+    assert finding["message"].startswith(expected)
 
 
 def test_ed302_tool_list_is_data():

@@ -199,12 +199,29 @@ def dev_tool_kind(name: str) -> str | None:
     return next((kind for prefix, kind in DEV_TOOL_PREFIXES.items() if name.startswith(prefix)), None)
 
 
+def _names(pyproject: PyProject) -> list[str]:
+    """The project's canonical names: [project] name, and Poetry 1.x's [tool.poetry] name."""
+    names = [pyproject.project.get("name"), pyproject.tool("poetry").get("name")]
+    return list(dict.fromkeys(canonicalize_name(n) for n in names if isinstance(n, str) and n.strip()))
+
+
+def _has_scripts(pyproject: PyProject) -> bool:
+    """Whether the project installs commands ([project.scripts], gui-scripts, Poetry's scripts)."""
+    tables = [pyproject.project.get("scripts"), pyproject.project.get("gui-scripts"),
+              pyproject.tool("poetry").get("scripts")]
+    return any(isinstance(t, dict) and t for t in tables)
+
+
+def _wraps(pyproject: PyProject, tool: str) -> bool:
+    """Whether the project is a command built on this tool: it installs commands and its name contains the
+    tool's (`blacken-docs` runs black): then the tool is its runtime dependency by design."""
+    return _has_scripts(pyproject) and any(tool in name for name in _names(pyproject))
+
+
 def _extends_dev_tools(pyproject: PyProject) -> bool:
     """Whether the project is itself a tool of that kind or a plugin of one: then it needs them at run time."""
     project = pyproject.project
-    name = project.get("name")
-    if isinstance(name, str) and name:
-        canonical = canonicalize_name(name)
+    for canonical in _names(pyproject):
         tokens = canonical.split("-")
         for tool in (*DEV_TOOLS, *(p.rstrip("-") for p in DEV_TOOL_PREFIXES)):
             tool_tokens = tool.split("-")
@@ -212,9 +229,10 @@ def _extends_dev_tools(pyproject: PyProject) -> bool:
                 return True
         if canonical.startswith(_IPYTHON_FAMILY):
             return True
-    entry_points = project.get("entry-points")
-    if isinstance(entry_points, dict) and TOOL_ENTRY_POINT_GROUPS & set(entry_points):
-        return True
+    # Plugin entry points: [project.entry-points.<group>], or Poetry 1.x's [tool.poetry.plugins.<group>]
+    for entry_points in (project.get("entry-points"), pyproject.tool("poetry").get("plugins")):
+        if isinstance(entry_points, dict) and TOOL_ENTRY_POINT_GROUPS & set(entry_points):
+            return True
     return False
 
 
@@ -245,7 +263,7 @@ class DevToolInRuntimeDeps(Rule):
             if requirement.marker is not None and "extra" in str(requirement.marker):
                 continue
             kind = dev_tool_kind(canonicalize_name(requirement.name))
-            if kind is None:
+            if kind is None or _wraps(pyproject, canonicalize_name(requirement.name)):
                 continue
             yield Hit(
                 f"'{text}' is a {kind}, but [project].dependencies installs it for every user of this package; "
@@ -265,7 +283,7 @@ class DevToolInRuntimeDeps(Rule):
             if isinstance(value, dict) and value.get("optional") is True:
                 continue  # installed only through an extra
             kind = dev_tool_kind(canonicalize_name(key))
-            if kind is None:
+            if kind is None or _wraps(pyproject, canonicalize_name(key)):
                 continue
             yield Hit(
                 f"'{key}' is a {kind}, but [tool.poetry.dependencies] installs it for every user of this package; "
