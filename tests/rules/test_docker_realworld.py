@@ -265,7 +265,7 @@ def test_monorepo_service_built_from_the_root(repo):
 def test_everything_wrong_at_once(repo):
     dockerfile = """\
 FROM nvidia/cuda:12.1.1-runtime-ubuntu22.04
-RUN apt-get update && apt-get install -y python3-pip build-essential
+RUN apt-get update && apt-get install -y python3-pip build-essential libpq-dev
 WORKDIR /app
 COPY . .
 RUN pip install uv && uv sync
