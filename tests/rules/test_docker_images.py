@@ -186,6 +186,15 @@ def test_ed111_message_states_both_versions(repo):
     (finding,) = repo.findings("--select", "ED111")
     assert "CUDA 12.4 (cu124" in finding["message"]
     assert "newer than the base image's CUDA 12.1 (nvidia/cuda:12.1.1-cudnn8-runtime-ubuntu22.04)" in finding["message"]
+    assert "import torch" not in finding["message"]
+    assert "ships two" in finding["message"] and "(NVIDIA_REQUIRE_CUDA) for CUDA 12.1, less than" in finding["message"]
+
+
+def test_ed111_older_major_says_the_driver_requirement_is_raised(repo):
+    dockerfile = "FROM nvidia/cuda:12.4.1-cudnn-runtime-ubuntu22.04\nRUN pip install --no-cache-dir torch==2.2.2+cu118\n"
+    assert results(repo, dockerfile, "ED111") == [("ED111", 2)]
+    (finding,) = repo.findings("--select", "ED111")
+    assert "for CUDA 12.4, more than this PyTorch needs" in finding["message"]
 
 
 def test_ed108_development_images_need_their_compilers(repo):

@@ -1604,9 +1604,15 @@ class CudaTorchMismatch(Rule):
                 if version[0] == major and version[1] <= minor:
                     continue  # CUDA minor-version compatibility
                 newer = version[0] == major or version > (major, minor)
+                driver = ""
+                if image_name.lower().split(":", 1)[0].endswith("nvidia/cuda"):
+                    driver = (f", asks the host driver (NVIDIA_REQUIRE_CUDA) for CUDA {major}.{minor}, "
+                              f"{'less' if newer else 'more'} than this PyTorch needs,")
                 problem = (f"installs PyTorch built for CUDA {version[0]}.{version[1]} ({flavour}, {where}), "
                            f"{'newer than' if newer else 'a different major version from'} the base image's "
-                           f"CUDA {major}.{minor} ({image_name})")
+                           f"CUDA {major}.{minor} ({image_name}): PyTorch brings its own CUDA runtime, so the "
+                           f"image ships two{driver} and CUDA extensions built with the image's nvcc fail "
+                           f"PyTorch's CUDA version check")
             yield Hit(
                 f"'{_quote(command.py)}' {problem}.",
                 line=command.command.line,
