@@ -450,8 +450,10 @@ def _configured_for(item: PythonProject, tool: str) -> bool:
 
 def _competitors(item: PythonProject) -> list[tuple[LockRef, LockRef, str]]:
     """The locks ED205 reports as competing with the project's primary lock: (lock, primary, detail)."""
-    # A path dependency's own lock beside the lock of the project that uses it is not a competitor.
-    candidates = [lock for lock in item.locks if not (lock.shared and item.locked_by is not None)]
+    # A path dependency's own lock beside the lock of the project that uses it is not a competitor, nor is
+    # a requirements lock compiled in another folder from several projects' pyproject.toml files.
+    candidates = [lock for lock in item.locks
+                  if not (lock.shared and (item.locked_by is not None or lock.kind == "requirements"))]
     locks = sorted(candidates, key=lambda lock: (_KIND_ORDER.index(lock.kind) if lock.kind in _KIND_ORDER
                                                  else len(_KIND_ORDER), lock.path))
     if len(locks) < 2:

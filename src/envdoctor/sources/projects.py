@@ -84,7 +84,8 @@ class LockRef:
     path: str
     kind: str  # uv, poetry, pdm, pylock, pipenv, conda-lock, requirements
     view: Lockfile | None
-    shared: bool = False  # the uv.lock of the workspace this project is a member of
+    shared: bool = False  # the uv.lock of the workspace this project is a member of, or a requirements lock
+    # compiled from this project's pyproject.toml among others (both kept with the folder that holds them)
     export_of: str | None = None  # the tool whose lock this file is an export of ("uv", "pdm"), if known
 
     @property
@@ -223,6 +224,7 @@ def _build(project: Project) -> list[PythonProject]:
     _workspaces(project, projects)
     for item in projects.values():
         _locks(project, item, lock_paths.get(item.directory, []), projects)
+    _compiled_for_others(projects)
     _path_dependencies(projects)
     for item in projects.values():
         _tools(item, projects)
@@ -486,6 +488,47 @@ def _locks(project: Project, item: PythonProject, own: list[str], projects: dict
         elif root is None and is_file(project, root_lock):  # above the scanned sub-tree
             item.locks.append(LockRef(root_lock, "uv", project.parsed("lockfile", root_lock, parse_lockfile),
                                       shared=True))
+
+
+# `# via api (services/api/pyproject.toml)`: the project a compiled requirement comes from, with its file.
+_VIA_PROJECT_RE = re.compile(r"\(([^()\s]*pyproject\.toml)\)")
+
+
+def _compiled_pyprojects(lock: LockRef) -> set[str]:
+    """The pyproject.toml files a compiled requirements lock was compiled from: named by its header command
+    (`uv pip compile services/api/pyproject.toml ...`) or by its `# via name (path/pyproject.toml)`
+    annotations; each relative to the lock's folder or to the root (where the command may have run)."""
+    view = lock.view
+    if not isinstance(view, RequirementsLock):
+        return set()
+    named = list(view.inputs) + [m for vias in view.via.values() for via in vias
+                                 for m in _VIA_PROJECT_RE.findall(via)]
+    out: set[str] = set()
+    for name in named:
+        if name.rpartition("/")[2] != "pyproject.toml" or "$" in name or name.startswith(("/", "~")):
+            continue
+        for base in (_parent(lock.path), "."):
+            path = posixpath.normpath(posixpath.join(base, name))
+            if not path.startswith("../"):
+                out.add(path)
+    return out
+
+
+def _compiled_for_others(projects: dict[str, PythonProject]) -> None:
+    """A fully pinned requirements file compiled from other projects' pyproject.toml files (one root lock of
+    a monorepo's services) is their lock too: it is added to each as a shared lock, as the workspace's
+    uv.lock is to its members (judged, committed or not, with the project whose folder holds it)."""
+    by_pyproject = {p.pyproject_path: p for p in projects.values() if p.pyproject_path}
+    for owner in list(projects.values()):
+        for lock in owner.own_locks():
+            if lock.kind != "requirements":
+                continue
+            for path in sorted(_compiled_pyprojects(lock)):
+                target = by_pyproject.get(path)
+                if target is None or target is owner or any(other.path == lock.path for other in target.locks):
+                    continue
+                target.locks.append(LockRef(lock.path, "requirements", lock.view, shared=True,
+                                            export_of=lock.export_of))
 
 
 def _path_dependencies(projects: dict[str, PythonProject]) -> None:
