@@ -114,6 +114,32 @@ def test_ed109_message_says_why(repo):
     assert "'.venv'" in finding["message"] and ".dockerignore does not exclude it" in finding["message"]
 
 
+def test_ed109_names_the_dockerignore_docker_reads_when_the_one_beside_the_dockerfile_is_unused(repo):
+    dockerfile = "FROM python:3.12-slim\nWORKDIR /app\nCOPY requirements.txt .\nCOPY . .\n"
+    files = {**VENV, "requirements.txt": "flask==3.0.3\n", "docker/.dockerignore": ".venv\n"}
+    assert results(repo, dockerfile, "ED109", files, path="docker/Dockerfile") == [("docker/Dockerfile", "ED109", 4)]
+    (finding,) = repo.findings("--select", "ED109")
+    assert "there is no .dockerignore" not in finding["message"]
+    assert "docker/.dockerignore is not used" in finding["message"]
+    assert "docker/Dockerfile.dockerignore" in finding["message"]
+    assert "beside the Dockerfile" not in finding["fix_hint"] and "to .dockerignore" in finding["fix_hint"]
+
+
+def test_ed109_without_any_dockerignore_says_so(repo):
+    results(repo, COPY_ALL, "ED109", {**VENV})
+    (finding,) = repo.findings("--select", "ED109")
+    assert "there is no .dockerignore" in finding["message"]
+    assert finding["fix_hint"].startswith("Add `.venv` to .dockerignore")
+
+
+def test_ed109_nested_environment_while_the_name_is_listed_advises_a_recursive_pattern(repo):
+    files = {"pkg/.venv/pyvenv.cfg": "home = /usr/bin\n", "pkg/app.py": "", ".dockerignore": ".venv\n"}
+    assert results(repo, "FROM python:3.12-slim\nCOPY pkg /app/pkg\n", "ED109", files) == [("Dockerfile", "ED109", 2)]
+    (finding,) = repo.findings("--select", "ED109")
+    assert "Add `**/.venv` to .dockerignore" in finding["fix_hint"]
+    assert "matches only at the root" in finding["fix_hint"]
+
+
 # --- ED110 ----------------------------------------------------------------------------------------------
 
 UV_COPY = "FROM python:3.12-slim\nWORKDIR /app\nCOPY pyproject.toml uv.lock ./\n"

@@ -1334,6 +1334,10 @@ def _copies_environment(step: CopyStep, source: Source, env: str) -> bool:
     return not (_environment_excluded(step.exclude, below) or _environment_excluded(step.exclude, env))
 
 
+def _join_rel(folder: str, name: str) -> str:
+    return name if folder in (".", "") else f"{folder}/{name}"
+
+
 class ContextLeaksVirtualenv(Rule):
     code = "ED109"
     name = "context-leaks-virtualenv"
@@ -1374,16 +1378,39 @@ class ContextLeaksVirtualenv(Rule):
         fixed = _dockerignore_fix(build, everything) if everything else None
         for step, leaked in found:
             which = ", ".join(f"'{e}'" + ("" if e in present else " (when created)") for e in leaked)
-            why = ("there is no .dockerignore" if build.ignore is None
-                   else f"{build.ignore.path} does not exclude it")
             yield Hit(
                 f"'{shell_words(step.instruction)}' copies the virtual environment {which} from the build "
-                f"context: {why}, and a host environment is built for another interpreter and platform.",
+                f"context: {self._why(build)}, and a host environment is built for another interpreter and "
+                f"platform.",
                 line=step.instruction.start_line,
-                fix_hint="Add `.venv` (and any other environment folder) to the .dockerignore beside the "
-                         "Dockerfile, and create the environment inside the image.",
+                fix_hint=self._hint(build, leaked),
                 fix=fixed,
             )
+
+    @staticmethod
+    def _why(build: Build) -> str:
+        if build.ignore is not None:
+            return f"{build.ignore.path} does not exclude it"
+        beside = _join_rel(build.folder, ".dockerignore")
+        if build.folder != build.context and build.project.path_type(beside) == "file":
+            root = "the repository root" if build.context in (".", "") else f"'{build.context}'"
+            return (f"{beside} is not used, since Docker reads .dockerignore at the root of the build context "
+                    f"({root}) or {build.rel}.dockerignore beside the Dockerfile")
+        return "there is no .dockerignore"
+
+    @staticmethod
+    def _hint(build: Build, leaked: list[str]) -> str:
+        target = build.ignore.path if build.ignore is not None else build.path(".dockerignore")
+        patterns = list(dict.fromkeys(("**/" + e.rsplit("/", 1)[1]) if "/" in e else e for e in leaked))
+        listed = " and ".join(f"`{p}`" for p in patterns)
+        nested = [e for e in leaked if "/" in e and build.ignore is not None
+                  and build.ignore.excludes(e.rsplit("/", 1)[1])]
+        why = ""
+        if nested:
+            name = nested[0].rsplit("/", 1)[1]
+            why = (f" (`{name}` alone matches only at the root of the build context, so '{nested[0]}' is "
+                   f"still sent)")
+        return f"Add {listed} to {target}{why}, and create the environment inside the image."
 
 
 # -- ED110 --
