@@ -307,6 +307,24 @@ def test_ed112_must_not_flag(repo, dockerfile):
     assert results(repo, dockerfile, "ED112") == []
 
 
+def test_ed112_on_the_python_image_speaks_of_isolation_not_distribution_packages(repo):
+    dockerfile = (f"FROM python:3.12-slim{DIGEST} AS build\nRUN pip install --no-cache-dir --user flask==3.0.3\n"
+                  f"FROM python:3.12-slim{DIGEST}\nCOPY --from=build /root/.local /root/.local\n")
+    assert results(repo, dockerfile, "ED112") == [("ED112", 2)]
+    (finding,) = repo.findings("--select", "ED112")
+    assert "distribution" not in finding["message"] and "isolates" in finding["message"]
+    assert "--system" not in finding["fix_hint"]
+
+
+def test_ed112_on_a_distribution_python_names_its_packages(repo):
+    dockerfile = (f"FROM debian:12-slim{DIGEST}\nRUN apt-get update && apt-get install -y python3-pip\n"
+                  "RUN pip install --no-cache-dir --break-system-packages flask==3.0.3\n")
+    assert results(repo, dockerfile, "ED112") == [("ED112", 3)]
+    (finding,) = repo.findings("--select", "ED112")
+    assert "distribution's own" in finding["message"] and "PEP 668" in finding["message"]
+    assert "--system" not in finding["fix_hint"]
+
+
 def test_ed112_can_be_allowed_inline(repo):
     dockerfile = ("FROM debian:12\n# envdoctor: ignore[ED112] -- this image is the system interpreter's\n"
                   "RUN pip install --no-cache-dir --break-system-packages flask==3.0.3\n")

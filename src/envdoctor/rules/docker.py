@@ -1683,14 +1683,29 @@ class SystemPythonInstall(Rule):
                 if copy is None:
                     continue
                 where = f" in {_stage_label(step.stage)}, copied into the final image (line {copy.instruction.start_line})"
+            if self._python_image(build, step.stage):
+                why = "nothing isolates these packages from the interpreter's own or records what was installed"
+                if "PEP 668" in how:  # these images carry no PEP 668 marker to override
+                    how = "installs into the image's system interpreter (--break-system-packages)"
+            else:
+                why = "the packages mix with the distribution's own and nothing isolates or records them"
             yield Hit(
-                f"'{_quote(py)}' {how}{where}: the packages mix with the distribution's own and nothing isolates "
-                f"or records them.",
+                f"'{_quote(py)}' {how}{where}: {why}.",
                 line=command.command.line,
                 fix_hint="Install into a virtual environment (`python -m venv /opt/venv` or `uv venv`, then put its "
-                         "bin/ on PATH); where the system interpreter is the deliberate choice, use "
-                         "`uv pip install --system`.",
+                         "bin/ on PATH).",
             )
+
+    @staticmethod
+    def _python_image(build: Build, stage: Stage) -> bool:
+        """The stage is built on a `python:*` image: its Python is built from source in /usr/local, with no
+        distribution packages beside it (and no PEP 668 marker)."""
+        from envdoctor.sources.images import ImageRef
+
+        chain = build.chain(stage)
+        image = expand(chain[0].image, build.dockerfile.global_scope(), build.escape) if chain else None
+        ref = ImageRef.parse(image) if image else None
+        return ref is not None and ref.name.lower().rsplit("/", 1)[-1] == "python"
 
     @staticmethod
     def _in_virtualenv(py: PyCommand, env: dict[str, str | None]) -> bool:
