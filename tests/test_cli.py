@@ -135,6 +135,15 @@ def test_file_content_cannot_inject_terminal_sequences(repo):
     assert "\x1b" not in out
 
 
+def test_json_strings_decode_to_text_without_live_sequences(repo):
+    # Pure ASCII bytes are not enough: `jq -r .findings[].message` decodes "\u001b" back into ESC.
+    repo.write("Dockerfile", "ARG IMG=evil\x1b[2J\u202e[bold]x\nFROM $IMG\n")
+    finding = repo.findings()[0]
+    for text in (finding["message"], finding["fix_hint"]):
+        assert "\x1b" not in text and "\u202e" not in text
+    assert "evil\\x1b[2J\\u202e[bold]x" in finding["message"]
+
+
 def test_version_and_module_entry_point(repo):
     assert run_cli("--version").stdout.strip() == f"envdoctor {__version__}"
     repo.write("Dockerfile", "FROM python:latest\n")

@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from envdoctor.report import FORMATS
+from envdoctor.report.escape import safe
 from robust_support import run_cli
 
 ESC = "\x1b"
@@ -69,10 +70,13 @@ def _assert_inert(text: str, allow_sgr: bool = False) -> None:
 
 
 def test_the_payload_reaches_the_findings(hostile):
-    # Guard against a vacuous test: the hostile text is in messages and paths (as data, in JSON).
+    # Guard against a vacuous test: the hostile text is in messages and paths (escaped, in JSON too: a
+    # consumer that decodes a string and prints it must print no live sequence).
     findings = json.loads(_check(hostile, "--format", "json").stdout)["findings"]
-    assert any(PAYLOAD in f["message"] for f in findings)
-    assert any(f["path"].startswith(NAME + "/") for f in findings)
+    assert any(safe(PAYLOAD) in f["message"] for f in findings)
+    assert any(f["path"].startswith(safe(NAME) + "/") for f in findings)
+    for finding in findings:
+        _assert_inert(finding["message"] + finding["path"] + (finding["fix_hint"] or ""))
     assert any(f["path"] == "broken/pyproject.toml" and f["code"] == "ED001" for f in findings)
 
 

@@ -8,22 +8,25 @@ from typing import Any, TextIO
 from envdoctor import __version__
 from envdoctor.findings import Finding
 from envdoctor.report import Report
+from envdoctor.report.escape import safe
 
 FORMAT_VERSION = 1
 
 
 def finding_dict(finding: Finding) -> dict[str, Any]:
+    # Text that may quote a scanned file is escaped as in every format (report/escape.py): a consumer that
+    # decodes the JSON and prints a message (`jq -r .findings[].message`) prints no live escape sequence.
     return {
         "code": finding.code,
         "name": finding.name,
         "severity": finding.severity.label,
-        "message": finding.message,
-        "path": finding.path,
+        "message": safe(finding.message),
+        "path": safe(finding.path),
         "line": finding.line,
         "column": finding.column,
         "end_line": finding.end_line,
         "end_column": finding.end_column,
-        "fix_hint": finding.fix_hint,
+        "fix_hint": None if finding.fix_hint is None else safe(finding.fix_hint),
     }
 
 
@@ -41,8 +44,8 @@ def render(report: Report, stream: TextIO) -> None:
             "failed": bool(report.failing),
         },
         "findings": [finding_dict(f) for f in report.findings],
-        "errors": list(report.errors),
+        "errors": [safe(error) for error in report.errors],
     }
-    # ensure_ascii: every control character and non-ASCII byte is escaped, so the output is terminal-safe.
+    # ensure_ascii: every non-ASCII character is escaped too, so the bytes themselves are plain ASCII.
     json.dump(document, stream, indent=2, ensure_ascii=True)
     stream.write("\n")
