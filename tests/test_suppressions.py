@@ -70,6 +70,16 @@ def test_the_same_suppressions_in_a_file_that_parses_are_called_unused(repo):
     assert repo.codes() == ["ED002"]
 
 
+def test_a_suppression_of_a_code_per_file_ignores_switches_off_there_is_not_called_unused(repo):
+    repo.write("envdoctor.toml", '[per-file-ignores]\n"legacy/**" = ["ED101"]\n')
+    repo.write("legacy/Dockerfile", "# envdoctor: ignore[ED101] -- the old build box\nFROM python\n")
+    # Near-miss: the same comment where per-file-ignores does not reach is used (it suppresses ED101); an
+    # unused code of another rule in the ignored folder is still reported.
+    repo.write("app/Dockerfile", "# envdoctor: ignore[ED101] -- mirror\nFROM python\n")
+    repo.write("legacy/tools/Dockerfile", "# envdoctor: ignore[ED102]\nFROM python:3.12" + DIGEST + "\n")
+    assert [(f["code"], f["path"]) for f in repo.findings()] == [("ED002", "legacy/tools/Dockerfile")]
+
+
 def test_malformed_and_unknown_suppressions_are_reported(repo):
     repo.write("Dockerfile",
                "# envdoctor: ignore\nFROM python\n"

@@ -159,7 +159,7 @@ def _apply(raw: list[Finding], project: Project, registry: Registry, selected: s
         if finding.code in overrides:
             finding = finding.with_severity(overrides[finding.code])
         kept.append(finding)
-    kept.extend(_suppression_findings(project, registry, selected, overrides))
+    kept.extend(_suppression_findings(project, registry, selected, overrides, file_ignores))
     return kept
 
 
@@ -175,16 +175,19 @@ def _suppressed(finding: Finding, index, registry: Registry) -> bool:
 
 
 def _suppression_findings(project: Project, registry: Registry, selected: set[str],
-                          overrides: dict[str, Severity]) -> list[Finding]:
+                          overrides: dict[str, Severity], file_ignores: list[tuple[object, set[str]]]
+                          ) -> list[Finding]:
     """ED003 for suppressions that cannot be understood, ED002 for those that suppressed nothing.
 
-    A code whose rule did not run is never called unused: it may well be needed when that rule runs. Nor
-    is any code in a file that could not be read or parsed (ED001): no rule could judge it, and the
-    suppressions will be needed again once it is mended.
+    A code whose rule did not run is never called unused: it may well be needed when that rule runs. The
+    same holds for a code that per-file-ignores switches off for the file (its findings never reach the
+    suppressions), and for any code in a file that could not be read or parsed (ED001): no rule could
+    judge it, and the suppressions will be needed again once it is mended.
     """
     out: list[Finding] = []
     broken = project.failed
     for path, index in project.suppressions.items():
+        ignored_here = set().union(*(codes for glob, codes in file_ignores if glob.match(path)))
         for entry in index.entries:
             unknown = [c for c in entry.codes if registry.lookup(c) is None]
             if entry.error or unknown:
@@ -195,8 +198,8 @@ def _suppression_findings(project: Project, registry: Registry, selected: set[st
                 continue
             if path in broken:
                 continue
-            unused = [c for c in entry.codes
-                      if c not in entry.used and registry.lookup(c).code in selected]  # type: ignore[union-attr]
+            unused = [c for c in entry.codes if c not in entry.used
+                      and registry.lookup(c).code in selected - ignored_here]  # type: ignore[union-attr]
             if unused:
                 listed = ", ".join(unused)
                 out.append(_meta(UnusedSuppression, f"Suppression of {listed} matches no finding.", path,
