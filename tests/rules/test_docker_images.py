@@ -61,6 +61,14 @@ def test_ed108_message_lists_what_remains(repo):
     assert finding["message"].startswith("'libpq-dev' installed in the final stage")
 
 
+def test_ed108_message_for_the_stage_the_final_stage_is_built_on(repo):
+    dockerfile = "FROM python:3.12-slim AS build\nRUN apt-get install -y build-essential libpq-dev\nFROM build\n"
+    assert results(repo, dockerfile, "ED108") == [("ED108", 2)]
+    (finding,) = repo.findings("--select", "ED108")
+    assert finding["message"].startswith("'build-essential', 'libpq-dev' installed in stage 'build', on which the "
+                                         "final stage is built, ships compilers")
+
+
 TORCH_INDEX = "https://download.example.invalid/whl/cu124"
 CUDA_PY = ("FROM nvidia/cuda:12.4.1-cudnn-runtime-ubuntu22.04\n"
            "RUN apt-get update && apt-get install -y --no-install-recommends python3.11 python3.11-venv {packages} \\\n"

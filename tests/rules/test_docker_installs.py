@@ -118,6 +118,16 @@ def test_ed105_poetry_package_mode_false_has_no_root(repo):
     assert results(repo, dockerfile, "ED105", {"poetry.lock": ""}, pyproject=POETRY_NO_PACKAGE) == []
 
 
+def test_ed105_poetry_message_names_the_stage_first(repo):
+    dockerfile = (f"FROM python:3.12-slim{DIGEST} AS builder\nENV POETRY_VIRTUALENVS_IN_PROJECT=1\nWORKDIR /app\n"
+                  f"COPY . .\nRUN poetry install --only main\n"
+                  f"FROM python:3.12-slim{DIGEST}\nCOPY --from=builder /app/.venv /app/.venv\n")
+    assert results(repo, dockerfile, "ED105", {"poetry.lock": ""}, pyproject=POETRY_APP) == [("ED105", 5)]
+    (finding,) = repo.findings("--select", "ED105")
+    assert finding["message"].startswith("'poetry install --only main' in stage 'builder', whose environment the "
+                                         "final image copies (line 7), installs the project in development")
+
+
 def test_ed105_message_names_the_builder_and_the_copy(repo):
     dockerfile = (f"FROM python:3.12-slim{DIGEST} AS builder\nWORKDIR /app\nCOPY . .\nRUN uv sync --locked\n"
                   f"FROM python:3.12-slim{DIGEST}\nCOPY --from=builder /app/.venv /app/.venv\n")

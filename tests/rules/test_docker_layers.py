@@ -114,6 +114,23 @@ def test_ed103_message_names_the_manifest_and_the_copy(repo):
     assert "copy requirements.txt alone" in finding["message"]
 
 
+def test_ed103_advice_for_pip_install_of_the_project_is_a_lock_then_no_deps(repo):
+    dockerfile = ("FROM python:3.12-slim\nWORKDIR /app\nCOPY pyproject.toml ./\nCOPY src ./src\n"
+                  "RUN pip install --no-cache-dir .\n")
+    assert results(repo, dockerfile, "ED103") == [("ED103", 5)]
+    (finding,) = repo.findings("--select", "ED103")
+    assert "copy pyproject.toml alone" not in finding["message"] and "from a lock first" in finding["message"]
+    assert "`pip install -r`" in finding["fix_hint"] and "`pip install --no-deps .`" in finding["fix_hint"]
+
+
+@pytest.mark.parametrize(("flag", "advised"), [("--frozen", "--frozen"), ("--locked", "--locked"), ("", "--locked")])
+def test_ed103_uv_advice_keeps_frozen(repo, flag, advised):
+    dockerfile = f"FROM python:3.12-slim\nWORKDIR /app\nCOPY . .\nRUN uv sync {flag} --no-dev\n"
+    assert results(repo, dockerfile, "ED103") == [("ED103", 4)]
+    (finding,) = repo.findings("--select", "ED103")
+    assert f"`RUN uv sync {advised} --no-install-project`" in finding["fix_hint"]
+
+
 PATH_DEPS = PYPROJECT.replace('["fastapi>=0.110"]', '["shared", "fastapi==0.115.0"]') + \
     '\n[tool.uv.sources]\nshared = { path = "libs/shared" }\n'
 SHARED = {"libs/shared/pyproject.toml": '[project]\nname = "shared"\nversion = "1.0"\n',
@@ -230,6 +247,9 @@ def test_ed104_must_flag(repo, dockerfile, expected):
     # not an install
     "FROM python:3.12-slim\nRUN pip --version && pip list\n",
     "FROM python:3.12-slim\nRUN echo pip install flask\n",
+    # --only-root installs the project alone and downloads nothing (the dependencies came with --no-root)
+    "FROM python:3.12-slim\nWORKDIR /app\nCOPY pyproject.toml poetry.lock ./\n"
+    "RUN poetry install --only main --no-root && rm -rf ~/.cache/pypoetry\nCOPY app ./app\nRUN poetry install --only-root\n",
 ])
 def test_ed104_must_not_flag(repo, dockerfile):
     assert results(repo, dockerfile, "ED104", {"wheels/flask-3.0.3-py3-none-any.whl": ""}) == []

@@ -317,11 +317,27 @@ def _what_source_copy(build: Build, step: CopyStep) -> str | None:
 
 
 _COPY_FIRST_HINT = {
-    "uv": "COPY pyproject.toml uv.lock first, `RUN uv sync --locked --no-install-project`, then COPY the "
-          "source and `uv sync --locked`.",
     "poetry": "COPY pyproject.toml poetry.lock first, `RUN poetry install --no-root`, then COPY the source.",
     "pdm": "COPY pyproject.toml pdm.lock first, `RUN pdm install --no-self`, then COPY the source.",
 }
+
+
+def _copy_first_advice(py: PyCommand, manifest: str) -> tuple[str, str]:
+    """ED103's advice (for the message) and fix hint, for the installer used."""
+    if py.tool in ("pip", "uv") and py.action in ("install", "pip install") and not py.values("requirement"):
+        # `pip install .`: pip cannot install the dependencies of a pyproject.toml alone
+        pip = "uv pip" if py.tool == "uv" else "pip"
+        return ("install them from a lock first",
+                f"Export a lock of the dependencies (`uv export --no-emit-project`, `pip-compile`), COPY it and "
+                f"`{pip} install -r` it, then COPY the source and `{pip} install --no-deps .`.")
+    if py.tool == "uv" and py.action == "sync":
+        locked = "--frozen" if py.has("frozen") else "--locked"
+        return (f"copy {manifest} alone and install from it first",
+                f"COPY pyproject.toml uv.lock first, `RUN uv sync {locked} --no-install-project`, then COPY the "
+                f"source and `uv sync {locked}`.")
+    return (f"copy {manifest} alone and install from it first",
+            _COPY_FIRST_HINT.get(py.tool, f"COPY {manifest.split(' and ')[0]} alone, install from it, then COPY "
+                                          f"the rest of the source."))
 
 
 def _uv_manifests(build: Build, py: PyCommand) -> list[str] | None:
@@ -524,15 +540,15 @@ class DepsAfterSourceCopy(Rule):
                         continue
                     installed_before = True  # the first install after the copy is the one to move
                     copy_step, what = copied
-                    assert command.py is not None
+                    py = command.py
+                    assert py is not None
+                    advice, hint = _copy_first_advice(py, manifest)
                     yield Hit(
-                        f"'{_quote(command.py)}' runs after COPY of {what} (line "
+                        f"'{_quote(py)}' runs after COPY of {what} (line "
                         f"{copy_step.instruction.start_line}): every source edit re-installs all dependencies; "
-                        f"copy {manifest} alone and install from it first.",
+                        f"{advice}.",
                         line=command.command.line,
-                        fix_hint=_COPY_FIRST_HINT.get(command.py.tool,
-                                                      f"COPY {manifest.split(' and ')[0]} alone, install from it, "
-                                                      f"then COPY the rest of the source."),
+                        fix_hint=hint,
                         fix=_split_copy_fix(build, copy_step, step, command),
                     )
 
@@ -600,7 +616,7 @@ class PackageCacheInLayer(Rule):
                                "Use RUN --mount=type=cache,target=/root/.cache/uv (with UV_LINK_MODE=copy), "
                                "or pass --no-cache / set UV_NO_CACHE=1.")
             elif py.tool == "poetry":
-                if not (py.has("no-cache")
+                if not (py.has("no-cache", "only-root")  # --only-root installs the project alone: no downloads
                         or _cache_mounted(targets, env, ("pypoetry", "poetry"), ("POETRY_CACHE_DIR",))
                         or "poetry cache" in later or later & {"rm cache", "rm pypoetry"}):
                     problem = ("Poetry's cache (~/.cache/pypoetry)",
@@ -906,9 +922,9 @@ class EditableInstallInImage(Rule):
                 if copy is None:
                     continue
                 where = (f" in {_stage_label(step.stage)}, whose environment the final image copies (line "
-                         f"{copy.instruction.start_line})")
+                         f"{copy.instruction.start_line}),")
             yield Hit(
-                f"'{_quote(py)}' {why}{where}: the image then runs the code through a link to a source folder, "
+                f"'{_quote(py)}'{where} {why}: the image then runs the code through a link to a source folder, "
                 f"not an installed package.",
                 line=command.command.line,
                 fix_hint=_editable_hint(py),
@@ -1255,7 +1271,7 @@ class BuildToolsInFinalImage(Rule):
                     continue
                 listed = ", ".join(f"'{t}'" for t in kept[:5]) + (" ..." if len(kept) > 5 else "")
                 where = "the final stage" if step.stage is build.final else _stage_label(step.stage) + \
-                    ", which the final stage is built on"
+                    ", on which the final stage is built,"
                 yield Hit(
                     f"{listed} installed in {where} ships compilers or build headers in the image: larger, "
                     f"with more to patch, and they are only needed to build wheels.",
