@@ -278,6 +278,33 @@ def test_ed102_no_fix_without_a_map_entry_or_for_a_build_argument(tmp_path):
     assert_no_fix(tmp_path, {"Dockerfile": "FROM python:3.11-slim\n"}, "ED102", name="no-map")
 
 
+def test_ed102_pins_copy_from_and_mount_from_images(tmp_path):
+    # Report item 14: the map pins an image wherever ED102 reports it, not only in FROM (stage names are
+    # not images and stay as they are).
+    uv = "uv.example.invalid/astral-sh/uv:0.5.11"
+    (tmp_path / "digests.toml").write_text(f'"python:3.12-slim" = "{DIGEST_B}"\n"{uv}" = "{DIGEST_B}"\n')
+    before = (f"FROM python:3.12-slim AS build\nCOPY --link --from={uv} /uv /bin/uv\n"
+              f"RUN --mount=type=cache,target=/root/.cache/uv \\\n    --mount=from={uv},source=/uv,target=/x/uv true\n"
+              f"RUN --mount=type=bind,from={uv},source=/uvx,target=/x/uvx true\n"
+              "FROM python:3.12-slim\nCOPY --from=build /bin/uv /bin/uv\n")
+    after = (before.replace("python:3.12-slim", f"python:3.12-slim@{DIGEST_B}")
+             .replace(f"{uv} ", f"{uv}@{DIGEST_B} ").replace(f"{uv},", f"{uv}@{DIGEST_B},"))
+    assert after.count(DIGEST_B) == 5
+    assert_fix(tmp_path, {"Dockerfile": before}, "ED102", {"Dockerfile": after},
+               args=("--digest-map", str(tmp_path / "digests.toml")))
+
+
+def test_ed102_no_flag_fix_when_the_image_is_written_twice_or_quoted(tmp_path):
+    uv = "uv.example.invalid/astral-sh/uv:0.5.11"
+    (tmp_path / "digests.toml").write_text(f'"{uv}" = "{DIGEST_B}"\n')
+    args = ("--digest-map", str(tmp_path / "digests.toml"))
+    pinned = f"FROM python:3.12-slim@{DIGEST_B}\n"
+    twice = pinned + f"RUN --mount=from={uv},source=/uv,target=/a --mount=from={uv},source=/uvx,target=/b true\n"
+    assert_no_fix(tmp_path, {"Dockerfile": twice}, "ED102", args=args, name="a")
+    quoted = pinned + f'RUN --mount="from={uv}",source=/uv,target=/a true\n'
+    assert_no_fix(tmp_path, {"Dockerfile": quoted}, "ED102", args=args, name="b")
+
+
 # --- odd shapes: every fix that applies converges, never crashes, never adds a finding -------------------
 
 def test_odd_dockerfiles_fix_cleanly(tmp_path):

@@ -5,7 +5,7 @@ packages are installed (ED103-ED112)."""
 from __future__ import annotations
 
 import re
-from bisect import bisect_left
+from bisect import bisect_left, bisect_right
 from fnmatch import fnmatchcase
 from typing import Iterator
 
@@ -78,16 +78,55 @@ def _digest_fix(use: ImageUse, context: Context, rel: str | None) -> Fix | None:
     if digest is None and ref.name.startswith("docker.io/"):
         short = ref.name.removeprefix("docker.io/").removeprefix("library/")
         digest = digests.get(f"{short}:{ref.tag}")
-    args = use.instruction.args
-    offset = args.find(use.written)
-    if digest is None or rel is None or offset < 0 or args.find(use.written, offset + 1) >= 0:
+    if digest is None or rel is None:
         return None
-    span = dockerfile_args_span(context.project.source_lines(rel), use.instruction, offset, len(use.written))
+    lines = context.project.source_lines(rel)
+    if use.how == "FROM":
+        args = use.instruction.args
+        offset = args.find(use.written)
+        if offset < 0 or args.find(use.written, offset + 1) >= 0:
+            return None
+        span = dockerfile_args_span(lines, use.instruction, offset, len(use.written))
+    else:  # `COPY --from=<image>`, `RUN --mount=...,from=<image>`: the image is in a flag
+        span = _flag_image_span(lines, use)
     if span is None:
         return None
     from envdoctor.rules._fixing import insert_after
 
     return fix(f"Pin {use.written} to {digest[:19]}... (from the digest map)", insert_after(rel, span, f"@{digest}"))
+
+
+def _flag_image_span(lines: list[str] | None, use: ImageUse) -> tuple[int, int, int] | None:
+    """The physical place of the image a `--from=` / `--mount=...,from=` flag names, when it is written
+    once in the instruction, bare (not quoted), on one line; else None (no fix is guessed at)."""
+    from envdoctor.sources.dockerfile import GO_SPACE
+
+    instruction = use.instruction
+    if lines is None or instruction.inner is not None or not instruction._segment_starts:
+        return None
+    original, written = instruction.original, use.written
+    if original.count(written) != 1:
+        return None
+    flags_text = original[:instruction._args_offset]
+    lead = r"(?:^|[\t ])--from=" if use.how == "COPY --from" else r"(?:=|,)from="
+    found = [m for m in re.finditer(lead + re.escape(written) + r"(?=$|[\t ,])", flags_text)]
+    if len(found) != 1:
+        return None
+    position = found[0].end() - len(written)
+    starts, numbers = instruction._segment_starts, instruction._segment_lines
+    segment = bisect_right(starts, position) - 1
+    end = starts[segment + 1] if segment + 1 < len(starts) else len(original)
+    if segment < 0 or position + len(written) > end:
+        return None
+    line = numbers[segment]
+    if not 1 <= line <= len(lines):
+        return None
+    physical = lines[line - 1]
+    indent = len(physical) - len(physical.lstrip(GO_SPACE)) if line == instruction.start_line else 0
+    column = indent + position - starts[segment]
+    if physical[column:column + len(written)] != written:
+        return None
+    return line, column + 1, column + 1 + len(written)
 
 
 class BaseImageTagOnly(Rule):
