@@ -175,6 +175,46 @@ def test_sh_steps_beside_powershell_are_still_judged(repo, workflow, expected):
     assert lines(repo, workflow) == expected
 
 
+# A dependency-bump job regenerates the lock on purpose and ships it for review (a pull request, or a commit
+# pushed): the pull request reviews the new lock, so testing it in that job is the point, not an ED501.
+PR_ACTION = "      - uses: peter-evans/create-pull-request@v7\n        with:\n          branch: bump-deps\n"
+
+
+@pytest.mark.parametrize("workflow", [
+    steps("uv lock --upgrade", "uv sync --locked", "uv run pytest") + PR_ACTION,
+    steps("uv lock --upgrade-package httpx", "uv sync", "uv run pytest") + PR_ACTION,
+    steps("uv lock -P httpx", "uv run --frozen pytest") + PR_ACTION,
+    steps("uv lock", "uv sync") + PR_ACTION,
+    steps("uv sync --upgrade", "uv run pytest") + PR_ACTION,  # uv sync --upgrade rewrites uv.lock too
+    steps("uv lock --upgrade", "uv sync --locked", "uv run pytest",
+          "gh pr create --fill --title 'Bump dependencies'"),
+    steps("uv lock --upgrade", "uv sync --locked",
+          "git add uv.lock && git commit -m 'Bump dependencies' && git push origin HEAD:deps"),
+    steps("uv lock --upgrade", "uv sync --locked") + "      - uses: stefanzweifel/git-auto-commit-action@v5\n",
+])
+def test_dependency_bump_job_that_ships_the_lock_is_not_flagged(repo, workflow):
+    assert lines(repo, workflow) == []
+
+
+@pytest.mark.parametrize(("workflow", "expected"), [
+    (steps("uv lock --upgrade", "uv sync --locked", "uv run pytest"), [7]),  # no pull request: CI tests a lock nobody ships
+    (steps("uv sync --upgrade", "uv run pytest"), [6]),
+    (PR_ACTION.join([steps("uv sync"), ""]), [6]),  # a pull request does not excuse an unrelated plain uv sync ...
+    (steps("gh pr create --fill", "uv lock --upgrade", "uv sync --locked"), [8]),  # ... nor a relock after it
+    (steps("uv lock --upgrade", "uv sync --locked", "git push origin HEAD:deps"), [7]),  # nothing was committed
+    (steps("uv lock --upgrade", "uv sync --locked", "gh pr list"), [7]),
+    (steps("uv lock --upgrade", "uv sync --locked") + "      - uses: actions/upload-artifact@v4\n", [7]),
+])
+def test_relock_without_shipping_it_is_still_flagged(repo, workflow, expected):
+    assert lines(repo, workflow) == expected
+
+
+def test_poetry_bump_job_that_opens_a_pull_request_is_not_flagged(repo):
+    files = {"poetry.lock": "# poetry\n"}
+    assert lines(repo, steps("poetry update", "poetry install") + PR_ACTION, files=files, lock=False) == []
+    assert lines(repo, steps("poetry update", "poetry install"), files=files, lock=False) == [6, 7]
+
+
 def test_uv_without_a_committed_lock_is_another_rules_business(repo):
     assert lines(repo, steps("uv sync", "uv run pytest"), lock=False) == []
 

@@ -42,6 +42,13 @@ _UV_INSTALLER_RE = re.compile(r"^https?://astral\.sh/uv/install\.(sh|ps1)$")
 _DOWNLOADERS = frozenset({"curl", "wget", "irm", "iwr", "invoke-restmethod", "invoke-webrequest"})
 _SETUP_UV_RE = re.compile(r"^astral-sh/setup-uv(@|$)", re.IGNORECASE)
 _MAX_LAUNCH_DEPTH = 3  # `uv run poetry run pip install` is followed this deep
+# Actions that open a pull request, or commit and push, with what the job changed: a job that regenerates
+# a lock and then ships it through one of these is a dependency bump, reviewed in that pull request.
+_SHIPPING_ACTIONS = frozenset({
+    "peter-evans/create-pull-request", "gr2m/create-or-update-pull-request-action", "repo-sync/pull-request",
+    "devops-infra/action-pull-request", "stefanzweifel/git-auto-commit-action", "endbug/add-and-commit",
+    "planetscale/ghcommit-action", "ad-m/github-push-action", "actions-js/push",
+})
 
 
 @dataclass(frozen=True)
@@ -52,6 +59,7 @@ class _Cmd:
     cwd: str | None  # folder relative to the scanned root; None when unknown
     root: str = "."  # the folder the CI checks out (or tox.ini's, noxfile.py's)
     declared: bool = False  # tox `deps` / nox `session.install`: bare names are the session's tools, not reported
+    uses: str | None = None  # a `uses:` step (no command: `command.argv` is empty), kept for its place in the job
 
 
 @dataclass
@@ -64,6 +72,9 @@ class _JobState:
     uv_synced: bool = False  # the environment was synced (a later `uv run` is not the install step)
     relocked: dict[str, int] = field(default_factory=dict)  # tool -> line of the command that rewrote its lock
     compiled: dict[str, int] = field(default_factory=dict)  # requirements file -> line of the `pip-compile` writing it
+    # A later step of the job opens a pull request, or commits and pushes: a lock regenerated now is the
+    # job's product (a dependency bump reviewed in that pull request), not something CI installs unreviewed.
+    shipped_later: bool = False
 
 
 def _basename(word: str) -> str:
@@ -452,6 +463,9 @@ class _Analysis:
         for step in job.steps:
             script = step.run
             if script is None:
+                if step.uses:
+                    marker = SimpleCommand((), (), step.uses_line or step.line, ())
+                    commands.append(_Cmd(marker, workflow.path, {}, None, workflow.root, uses=step.uses))
                 continue
             if not _posix_script(script.shell, script.text):
                 # PowerShell, cmd, Python: not judged. Only what it writes to $GITHUB_ENV
@@ -495,7 +509,9 @@ class _Analysis:
 
     def _job(self, commands: list[_Cmd]) -> None:
         state = _JobState()
-        for cmd in commands:
+        shipped = _last_shipping(commands)
+        for index, cmd in enumerate(commands):
+            state.shipped_later = index < shipped
             self._command(cmd, state, 0)
 
     def _command(self, cmd: _Cmd, state: _JobState, depth: int) -> None:
@@ -559,6 +575,9 @@ class _Analysis:
         elif not self.facts.lock_for("uv.lock", cwd, cmd.root):
             pass  # no committed uv.lock: nothing is ignored here (a missing lock is ED201's business)
         elif py.has("upgrade", "upgrade-package"):
+            if state.shipped_later:  # a dependency bump: uv sync --upgrade rewrites uv.lock, the PR shows it
+                state.uv_checked = state.uv_synced = state.lock_installed = True
+                return
             self.report(ED501, cmd.path, cmd.command.line,
                         f"'{_shown(cmd.command.argv)}' upgrades past uv.lock: CI installs versions nobody "
                         f"locked or reviewed.",
@@ -612,7 +631,14 @@ class _Analysis:
     def _uv_lock(self, cmd: _Cmd, py: PyCommand, state: _JobState) -> None:
         if py.has("check", "locked"):
             state.uv_checked = True
-        elif not py.has("check-exists", "dry-run"):
+        elif py.has("check-exists", "dry-run"):
+            pass
+        elif state.shipped_later:
+            # A dependency bump (`uv lock --upgrade`, then a pull request): the new uv.lock is what the job
+            # ships and its pull request reviews; it matches pyproject.toml, so later installs use it as is.
+            state.relocked.pop("uv", None)
+            state.uv_checked = True
+        else:
             state.relocked["uv"] = cmd.command.line
 
     def _uv_project_dir(self, cmd: _Cmd, py: PyCommand) -> str | None:
@@ -625,7 +651,11 @@ class _Analysis:
     # --- ED501: Poetry, Pipenv, lock regeneration ---
 
     def _relock(self, cmd: _Cmd, py: PyCommand, state: _JobState) -> None:
-        if not py.has("check", "dry-run"):
+        if py.has("check", "dry-run"):
+            return
+        if state.shipped_later:
+            state.relocked.pop(py.tool, None)  # a dependency bump: the pull request reviews the new lock
+        else:
             state.relocked[py.tool] = cmd.command.line
 
     def _relocked_hit(self, cmd: _Cmd, tool: str, state: _JobState) -> None:
@@ -646,6 +676,10 @@ class _Analysis:
 
     def _poetry_update(self, cmd: _Cmd, py: PyCommand, state: _JobState) -> None:
         if py.has("dry-run"):
+            return
+        if state.shipped_later:  # a dependency bump: poetry.lock goes to review in the job's pull request
+            state.relocked.pop("poetry", None)
+            state.lock_installed = not py.has("lock")
             return
         if py.has("lock"):
             state.relocked["poetry"] = cmd.command.line
@@ -684,6 +718,10 @@ class _Analysis:
 
     def _pipenv_update(self, cmd: _Cmd, py: PyCommand, state: _JobState) -> None:
         if py.has("dry-run", "outdated"):
+            return
+        if state.shipped_later:  # a dependency bump: Pipfile.lock goes to review in the job's pull request
+            state.relocked.pop("pipenv", None)
+            state.lock_installed = True
             return
         self.report(ED501, cmd.path, cmd.command.line,
                     f"'{_shown(cmd.command.argv)}' re-locks and installs newer versions than Pipfile.lock: CI "
@@ -742,7 +780,7 @@ class _Analysis:
             stem = inputs[0][:-3] if inputs[0].endswith(".in") else posixpath.join(posixpath.dirname(inputs[0]), "requirements")
             output = stem + ".txt"
         rel = _join(cmd.cwd, output)
-        if rel is not None:
+        if rel is not None and not state.shipped_later:  # (a bump's new lock is reviewed in its pull request)
             state.compiled[rel] = cmd.command.line
 
     def _compiled_hit(self, cmd: _Cmd, written: Iterable[str], state: _JobState) -> bool:
@@ -1042,6 +1080,30 @@ class _Analysis:
             if nox is not None:
                 for session in nox.selected(names):
                     self._job(_nox_commands(nox, session))
+
+
+def _ships(cmd: _Cmd, committed: bool) -> bool:
+    """A step that hands what the job changed to review: a pull-request (or commit-and-push) action,
+    `gh pr create`, `glab mr create`, `hub pull-request`, or `git push` after a `git commit` in the job."""
+    if cmd.uses is not None:
+        return cmd.uses.partition("@")[0].strip().lower() in _SHIPPING_ACTIONS
+    argv = [w for w in cmd.command.argv if not w.startswith("-")]
+    program = _basename(argv[0]).lower() if argv else ""
+    if program in ("gh", "glab", "hub"):
+        return argv[1:3] in (["pr", "create"], ["mr", "create"]) or argv[1:2] == ["pull-request"]
+    return program == "git" and committed and "push" in argv[1:] and "--dry-run" not in cmd.command.argv
+
+
+def _last_shipping(commands: list[_Cmd]) -> int:
+    """The index of the job's last command that ships its changes for review (see `_ships`), or -1."""
+    last, committed = -1, False
+    for index, cmd in enumerate(commands):
+        if _ships(cmd, committed):
+            last = index
+        argv = cmd.command.argv
+        if argv and _basename(argv[0]).lower() == "git" and "commit" in argv[1:] and "--dry-run" not in argv:
+            committed = True
+    return last
 
 
 def _merge(runs: dict[str, set[str] | None], rel: str, names: set[str] | None) -> None:
