@@ -217,6 +217,23 @@ def test_ed106_poetry_lock_excluded_by_dockerignore_is_not_copied(repo):
     assert results(repo, UV + "COPY . .\nRUN poetry install --no-root\n", "ED106", files) == [("ED106", 5)]
 
 
+@pytest.mark.parametrize(("dockerfile", "expected"), [
+    # COPY --exclude leaves the lock out of the image, as .dockerignore would
+    (UV + "COPY --exclude=poetry.lock . .\nRUN poetry install --no-root\n", [5]),
+    (UV + "COPY --exclude=*.lock --exclude=*.md . .\nRUN poetry install --no-root\n", [5]),
+    # the near miss: a pattern that leaves the lock in
+    (UV + "COPY --exclude=*.md . .\nRUN poetry install --no-root\n", []),
+    # the pattern read below the source and from the context root disagree: not guessed at
+    (UV + "COPY --exclude=app/poetry.lock app /srv\nWORKDIR /srv\nCOPY pyproject.toml .\n"
+          "RUN poetry install --no-root\n", []),
+    # a pattern not known (a build argument without a value) may or may not leave it out
+    (UV + "ARG SKIP\nCOPY --exclude=$SKIP . .\nRUN poetry install --no-root\n", []),
+])
+def test_ed106_copy_exclude_leaves_the_lock_out(repo, dockerfile, expected):
+    files = {"poetry.lock": "", "app/poetry.lock": "", "app/main.py": ""}
+    assert results(repo, dockerfile, "ED106", files) == [("ED106", line) for line in expected]
+
+
 def test_ed106_message_quotes_the_unpinned_line(repo):
     results(repo, UV + "COPY requirements.in .\nRUN pip install --no-cache-dir -r requirements.in\n", "ED106",
             {"requirements.in": "# deps\nflask>=3\n"})

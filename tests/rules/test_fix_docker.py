@@ -62,6 +62,19 @@ def test_ed106_uv_sync_gets_locked_when_the_lock_is_in_the_image(tmp_path):
                {"Dockerfile": after})
 
 
+def test_ed106_no_locked_fix_when_copy_exclude_leaves_the_lock_out(tmp_path):
+    # `uv sync --locked` without uv.lock in the image fails the build: COPY --exclude counts like .dockerignore
+    files = {"pyproject.toml": PYPROJECT, "uv.lock": UV_LOCK, ".dockerignore": ".venv\n"}
+    before = BASE + f"WORKDIR /app\nCOPY --exclude=uv.lock . .\nRUN {UV_CACHE} uv sync --no-editable\n"
+    assert_no_fix(tmp_path, {**files, "Dockerfile": before}, "ED106", name="a")
+    before = BASE + f"WORKDIR /app\nCOPY --exclude=*.lock --exclude=*.md . .\nRUN {UV_CACHE} uv sync --no-editable\n"
+    assert_no_fix(tmp_path, {**files, "Dockerfile": before}, "ED106", name="b")
+    # the near miss: a pattern that leaves uv.lock in
+    before = BASE + f"WORKDIR /app\nCOPY --exclude=*.md . .\nRUN {UV_CACHE} uv sync --no-editable\n"
+    after = before.replace("uv sync", "uv sync --locked")
+    assert_fix(tmp_path, {**files, "Dockerfile": before}, "ED106", {"Dockerfile": after}, name="c")
+
+
 def test_ed106_lock_through_a_bind_mount(tmp_path):
     before = (BASE + "WORKDIR /app\n"
               f"RUN {UV_CACHE} --mount=type=bind,source=uv.lock,target=uv.lock "

@@ -77,6 +77,11 @@ class CopyStep:
     def from_context(self) -> bool:
         return self.from_stage is None and self.from_other is None
 
+    @property
+    def excluding(self) -> bool:
+        """The step has --exclude patterns (known or not)."""
+        return self.exclude is not None or not self.exclude_known
+
 
 @dataclass(frozen=True)
 class RunCommand:
@@ -621,8 +626,8 @@ class Build:
                     continue
                 candidate = _join(posixpath.dirname(source.rel) or ".", posixpath.basename(image_path))
                 if fnmatchcase(candidate, source.rel):
-                    found = self._context_file(candidate, step)
-                    if found.present:
+                    found = self._context_file(candidate, step, posixpath.basename(image_path))
+                    if found.present or found.state == "unknown" and step.excluding:
                         return found
                 continue
             kind = self.kind(source.rel)
@@ -631,23 +636,34 @@ class Build:
                     continue  # the folder itself, not a file
                 if under:
                     rest = image_path[len(dest.rstrip("/")) + 1:]
-                    found = self._context_file(clean_path(f"{source.rel}/{rest}"), step)
-                    if found.present:
+                    found = self._context_file(clean_path(f"{source.rel}/{rest}"), step, rest)
+                    if found.present or found.state == "unknown" and step.excluding:
                         return found
                 continue
             inside = clean_path(f"{dest}/{posixpath.basename(source.rel)}")
             # `COPY a.txt /x` makes /x/a.txt when /x is a folder in the image, else the file /x.
             if image_path == inside or (not step.dest_is_dir and image_path == dest):
-                return self._context_file(source.rel, step)
+                return self._context_file(source.rel, step, posixpath.basename(source.rel))
         return None
 
-    def _context_file(self, rel: str, step: Step | None) -> Located:
+    def _context_file(self, rel: str, step: Step | None, below: str | None = None) -> Located:
+        """What a copy of the context file `rel` puts in the image: `below` is its path below the COPY's
+        source, where the step's `--exclude` patterns apply (they are also tried from the context root:
+        when the two readings disagree, the answer is unknown, not guessed)."""
         if self.kind(rel) != "file":
             return _ABSENT
         if not self.ignore_known:
             return Located("unknown")
         if self.ignored(rel):
             return Located("absent")
+        if isinstance(step, CopyStep) and step.excluding:
+            if step.exclude is None:  # a pattern not known (a variable without a value)
+                return Located("unknown")
+            verdicts = {step.exclude.excludes(rel), step.exclude.excludes(below or rel)}
+            if verdicts == {True}:
+                return Located("absent")
+            if True in verdicts:
+                return Located("unknown")
         return Located("present", rel, step)
 
     def context_pyproject(self, stage: Stage, before: Step, cwd: str | None):
@@ -722,13 +738,15 @@ class _Candidates:
         if not step.from_context:
             self._add(("below", dest), index)
             return
+        # A step with --exclude patterns decides a path by them too, not by its key alone: a key of its own.
+        own = f"\0{id(step)}" if step.excluding else ""
         for source in step.sources:
             if source.rel is None:
                 self._add(("any", "") if step.dest_is_dir else ("below", dest), index)
             elif source.wildcard:
-                self._add(("glob", f"{dest}\0{source.rel}"), index)
+                self._add(("glob", f"{dest}\0{source.rel}" + own), index)
             elif source.rel == "." or self.build.kind(source.rel) == "dir":
-                self._add(("folder", f"{dest}\0{source.rel}"), index)
+                self._add(("folder", f"{dest}\0{source.rel}" + own), index)
             else:
                 self._add(("file", clean_path(f"{dest}/{posixpath.basename(source.rel)}")), index)
                 if not step.dest_is_dir:
