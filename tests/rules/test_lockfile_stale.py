@@ -46,9 +46,16 @@ UV_FRESH = [  # edits uv does not consider stale
     ("redundant marker added", '"Click>=8.1.0"', "\"Click>=8.1.0; python_version >= '3.10' or sys_platform == 'linux'\""),
     ("extra marker written out", '"idna"]', "\"idna; extra == 'fast'\"]"),
     ("legacy dev-dependencies moved to the group", 'dev-dependencies = ["sniffio"]\n', ""),
-    # A requirement with a [tool.uv.sources] entry is compared by name only: uv calls this one stale, but
-    # the recorded form depends on the source, which is not guessed at (precision first).
-    ("source options", '{ path = "libs/helper", editable = true }', '{ path = "libs/helper" }'),
+    # uv records a source's path relative to the lock's folder, normalised.
+    ("source path spelled ./", 'path = "libs/helper"', 'path = "./libs/helper"'),
+    ("source path trailing slash", 'path = "libs/helper"', 'path = "libs/helper/"'),
+    ("source path with ..", 'path = "libs/helper"', 'path = "libs/../libs/helper"'),
+    ("source keys reordered", '{ path = "libs/helper", editable = true }', '{ editable = true, path = "libs/helper" }'),
+    ("source name case", "helper = { path", "Helper = { path"),
+    # Not compared (precision first): an absolute path, several sources with markers.
+    ("source absolute path", 'path = "libs/helper"', 'path = "/srv/libs/helper"'),
+    ("source list with markers", '{ path = "libs/helper", editable = true }',
+     "[{ path = \"libs/other\", marker = \"sys_platform == 'win32'\" }, { path = \"libs/helper\", editable = true }]"),
     # Without requires-python uv takes the interpreter's version: unknowable statically, not reported.
     ("requires-python removed", 'requires-python = ">=3.10.0, <4"\n', ""),
 ]
@@ -80,6 +87,14 @@ UV_STALE = [  # (label, old, new, line, words in the message)
      "is no longer packaged"),
     ("package = false", "[tool.uv]\n", "[tool.uv]\npackage = false\n", 20, "is no longer packaged"),
     ("narrower duplicate", '    "helper",\n', "    \"helper\",\n    \"Click>=8.2; python_version >= '3.99'\",\n", 10, "was added"),
+    ("source editable dropped", '{ path = "libs/helper", editable = true }', '{ path = "libs/helper" }', 25,
+     "the source of 'helper' in [project] dependencies changed ([tool.uv.sources] says the path 'libs/helper' "
+     "(not editable); uv.lock records the editable path 'libs/helper')"),
+    ("source path changed", 'path = "libs/helper"', 'path = "libs/helper2"', 25,
+     "says the editable path 'libs/helper2'; uv.lock records the editable path 'libs/helper')"),
+    ("source removed", 'helper = { path = "libs/helper", editable = true }', "", 9,
+     "the source of 'helper' in [project] dependencies changed ([tool.uv.sources] names no source (the package "
+     "index); uv.lock records the editable path 'libs/helper')"),
     ("impossible marker", '    "helper",\n', "    \"helper\",\n    \"idna; python_version >= '4.5'\",\n", 10, "was added"),
 ]
 
@@ -481,3 +496,113 @@ def test_leftover_lock_of_another_tool_is_left_to_ed205(repo):
     # Near-miss: a project configured for Poetry too ([tool.poetry]) has its poetry.lock judged.
     edit(repo, "pyproject.toml", "[tool.uv]\n", '[tool.poetry.group.dev.dependencies]\npytest = "*"\n\n[tool.uv]\n')
     assert [(p, m.split(" is stale")[0]) for p, _, m in stale(repo)] == [("pyproject.toml", "poetry.lock")]
+
+
+GIT_AND_INDEX_PYPROJECT = '''[project]
+name = "app"
+version = "1.0.0"
+requires-python = ">=3.12"
+dependencies = ["gp", "idna>=3"]
+
+[tool.uv.sources]
+gp = { git = "https://git.example.invalid/org/gp", tag = "v1" }
+idna = { index = "internal" }
+
+[[tool.uv.index]]
+name = "internal"
+url = "https://pypi.internal.example.invalid/simple"
+explicit = true
+'''
+
+# As uv 0.13.9 writes it (checked with a file:// repository and a flat index; hosts replaced).
+GIT_AND_INDEX_LOCK = '''version = 1
+revision = 3
+requires-python = ">=3.12"
+
+[[package]]
+name = "app"
+version = "1.0.0"
+source = { virtual = "." }
+dependencies = [
+    { name = "gp" },
+    { name = "idna" },
+]
+
+[package.metadata]
+requires-dist = [
+    { name = "gp", git = "https://git.example.invalid/org/gp?tag=v1" },
+    { name = "idna", specifier = ">=3", index = "https://pypi.internal.example.invalid/simple" },
+]
+
+[[package]]
+name = "gp"
+version = "0.1.0"
+source = { git = "https://git.example.invalid/org/gp?tag=v1#d6ca9f0db6613a56406c1f7dacc86ced31f60400" }
+
+[[package]]
+name = "idna"
+version = "3.10"
+source = { registry = "https://pypi.internal.example.invalid/simple" }
+'''
+
+
+@pytest.mark.parametrize(("old", "new", "line", "words"), [
+    ('tag = "v1"', 'tag = "v2"', 8, "says the git repository 'https://git.example.invalid/org/gp', tag 'v2'; uv.lock "
+                                    "records the git repository 'https://git.example.invalid/org/gp', tag 'v1')"),
+    ('tag = "v1"', 'rev = "d6ca9f0db6613a56406c1f7dacc86ced31f60400"', 8, "rev 'd6ca9f0db6613a56406c1f7dacc86ced31f60400'"),
+    ('tag = "v1"', 'branch = "main"', 8, "branch 'main'"),
+    ('tag = "v1" }', 'tag = "v1", subdirectory = "pkgs/gp" }', 8, "subdirectory 'pkgs/gp'"),
+    ("org/gp", "other/gp", 8, "the git repository 'https://git.example.invalid/other/gp'"),
+    ('gp = { git = "https://git.example.invalid/org/gp", tag = "v1" }\n', "", 5,
+     "the source of 'gp' in [project] dependencies changed ([tool.uv.sources] names no source"),
+    ("pypi.internal.example.invalid/simple\"\nexplicit", "mirror.example.invalid/simple\"\nexplicit", 9,
+     "says the index 'internal' (https://mirror.example.invalid/simple); uv.lock records the index"),
+    ('idna = { index = "internal" }\n', "", 5, "the source of 'idna'"),
+    ('"idna>=3"', '"idna>=3.1"', 5, "'idna>=3.1' in [project] dependencies changed (uv.lock records 'idna>=3')"),
+])
+def test_uv_git_and_index_sources_are_compared_with_their_record(repo, old, new, line, words):
+    repo.write("pyproject.toml", GIT_AND_INDEX_PYPROJECT)
+    repo.write("uv.lock", GIT_AND_INDEX_LOCK)
+    assert stale(repo) == []
+    edit(repo, "pyproject.toml", old, new)
+    ((path, found_line, message),) = stale(repo)
+    assert (path, found_line) == ("pyproject.toml", line)
+    assert words in message
+
+
+@pytest.mark.parametrize(("old", "new"), [
+    ('{ git = "https://git.example.invalid/org/gp", tag = "v1" }', '{ tag = "v1", git = "https://git.example.invalid/org/gp" }'),
+    ("org/gp\"", "org/gp.git\""),  # spellings of the same repository: not reported (uv may differ)
+    ("org/gp\"", "org/gp/\""),
+    ("https://git.example.invalid", "https://user@GIT.example.invalid"),
+    ('name = "internal"', 'name = "renamed"'),  # renamed in both places: uv records the URL
+    ("simple\"\nexplicit", "simple/\"\nexplicit"),
+    ('idna = { index = "internal" }', 'idna = { index = "defined-elsewhere" }'),  # not known here
+])
+def test_uv_git_and_index_source_near_misses(repo, old, new):
+    repo.write("pyproject.toml", GIT_AND_INDEX_PYPROJECT)
+    repo.write("uv.lock", GIT_AND_INDEX_LOCK)
+    edit(repo, "pyproject.toml", old, new)
+    if "renamed" in new:
+        edit(repo, "pyproject.toml", 'index = "internal"', 'index = "renamed"')
+    assert stale(repo) == []
+
+
+def test_uv_workspace_member_sources(repo):
+    install(repo, "uv-workspace")
+    # A member's path source is relative to its own folder; uv records it relative to the lock's folder.
+    edit(repo, "packages/a/pyproject.toml", 'dependencies = ["idna>=3"]', 'dependencies = ["idna>=3", "vend"]\n'
+         '[tool.uv.sources]\nvend = { path = "../../vendored/vend" }')
+    edit(repo, "uv.lock", '{ name = "idna", specifier = ">=3" }]',
+         '{ name = "idna", specifier = ">=3" }, { name = "vend", directory = "vendored/vend" }]')
+    assert stale(repo) == []
+    edit(repo, "pyproject.toml", "a = { workspace = true }", "a = { workspace = true, editable = false }")
+    ((path, line, message),) = stale(repo)
+    assert (path, line) == ("pyproject.toml", 11)
+    assert ("the source of 'a' in [project] dependencies changed ([tool.uv.sources] says the workspace member (not "
+            "editable); uv.lock records the editable path 'packages/a')") in message
+    edit(repo, "pyproject.toml", "a = { workspace = true, editable = false }", "a = { workspace = true }")
+    edit(repo, "packages/a/pyproject.toml", "../../vendored/vend", "../vendored/vend")
+    ((path, line, message),) = stale(repo)
+    assert (path, line) == ("packages/a/pyproject.toml", 7)
+    assert "says the path '../vendored/vend' (not editable); uv.lock records the path 'vendored/vend'" in message

@@ -165,7 +165,11 @@ class UvRequirement:
     specifier: str | None
     marker: str | None
     extras: tuple[str, ...]
-    sourced: bool  # recorded with a source (URL, git, path, editable, index, ...): compared by name only
+    sourced: bool  # recorded with a source (URL, git, path, editable, index, ...)
+    # The recorded source: (key, value) of the first source key uv wrote (`("editable", "libs/helper")`,
+    # `("git", "https://...?tag=v1")`, `("index", "https://...")`), and a direct URL's `subdirectory`.
+    source: tuple[str, str] | None = None
+    subdirectory: str | None = None
 
 
 @dataclass
@@ -226,6 +230,8 @@ def _uv_requirement(entry: Any) -> UvRequirement | None:
         marker=_str(entry.get("marker")),
         extras=tuple(e for e in _list(extras) if isinstance(e, str)),
         sourced=any(key in entry for key in _UV_SOURCED_KEYS),
+        source=next(((key, entry[key]) for key in _UV_SOURCED_KEYS if isinstance(entry.get(key), str)), None),
+        subdirectory=_str(entry.get("subdirectory")),
     )
 
 

@@ -1,7 +1,8 @@
 """Is a lockfile still the lock of what its project declares? Decided statically, as each tool decides it.
 
-- uv.lock records its inputs (each member's requires-dist, requires-dev, provides-extras, version and
-  source kind; the workspace's requires-python, members, constraints and overrides): they are compared
+- uv.lock records its inputs (each member's requires-dist with each requirement's source, requires-dev,
+  provides-extras, version and source kind; the workspace's requires-python, members, constraints and
+  overrides): they are compared
   with the pyproject.toml files after normalisation (PEP 503 names, extras as sets, specifiers by the
   versions they admit, markers by meaning within requires-python), as `uv lock --check` does.
 - poetry.lock and pdm.lock carry a content hash of the relevant pyproject content, Pipfile.lock a hash
@@ -378,6 +379,22 @@ def _orphans(packages: list[Any], declared_names: set[str], root_names: set[str]
 
 
 @dataclass(frozen=True)
+class _Source:
+    """Where a requirement comes from, as [tool.uv.sources] declares it or uv.lock records it."""
+
+    kinds: frozenset[str]  # the keys uv records for it: "registry" (no source), "editable", "git", ...
+    location: str | None  # the normalised path (relative to the lock's folder) or URL; None: not compared
+    options: tuple[tuple[str, str], ...] = ()  # git: rev, tag, branch, subdirectory; a URL: subdirectory
+    shown: str = ""
+    path: str = ""  # where it is declared, for the finding's line
+    line: int = 0
+
+
+_REGISTRY = _Source(frozenset({"registry"}), None, (), "no source (the package index)")
+_RECORDED_REGISTRY = _Source(frozenset({"registry"}), None, (), "the package index")
+
+
+@dataclass(frozen=True)
 class _Req:
     name: str
     extras: frozenset[str]
@@ -388,12 +405,16 @@ class _Req:
     line: int = 1
     where: str = ""  # "in [project] dependencies", "in the extra 'x'", ...
     specifier_text: str = ""  # as written, for comparing the versions admitted
+    source: _Source | None = _REGISTRY  # None: a source that is not known for certain
 
 
 _EXTRA_RE = re.compile(r"""extra\s*==\s*['"]([^'"]+)['"]""")
 
 
-def _req_from_text(text: str, line: int, sourced_names: set[str], extra: str | None = None,
+_Sources = dict[str, "_Source | None"]  # [tool.uv.sources] by name; None: a source not known for certain
+
+
+def _req_from_text(text: str, line: int, sources: _Sources, extra: str | None = None,
                    where: str = "") -> _Req | None:
     try:
         requirement = Requirement(text)
@@ -403,8 +424,14 @@ def _req_from_text(text: str, line: int, sourced_names: set[str], extra: str | N
     marker = str(requirement.marker) if requirement.marker else None
     if extra is not None:
         marker = f"({marker}) and extra == '{extra}'" if marker else f"extra == '{extra}'"
+    if requirement.url:
+        sourced, source = True, None  # a direct reference: uv records it rewritten, not guessed at
+    elif name in sources:
+        sourced, source = True, sources[name]
+    else:
+        sourced, source = False, _REGISTRY
     return _Req(name, normalize_extras(requirement.extras), normalize_specifier(str(requirement.specifier)),
-                marker, bool(requirement.url) or name in sourced_names, text, line, where, str(requirement.specifier))
+                marker, sourced, text, line, where, str(requirement.specifier), source)
 
 
 def _req_from_uv(requirement: UvRequirement, where: str = "") -> _Req:
@@ -414,12 +441,18 @@ def _req_from_uv(requirement: UvRequirement, where: str = "") -> _Req:
         extra = _EXTRA_RE.search(requirement.marker or "")
         where = f"in the extra '{extra.group(1)}'" if extra else "in [project] dependencies"
     return _Req(requirement.name, normalize_extras(requirement.extras), normalize_specifier(requirement.specifier),
-                requirement.marker, requirement.sourced, shown, 1, where, requirement.specifier or "")
+                requirement.marker, requirement.sourced, shown, 1, where, requirement.specifier or "",
+                _recorded_source(requirement))
 
 
 def _same(a: _Req, b: _Req, requires_python: str | None) -> bool:
     if a.sourced or b.sourced:
-        return True  # a source (path, git, URL, index, workspace) rewrites the recorded entry: name only
+        if a.source is None or b.source is None:
+            return True  # a source that is not known for certain: compared by name only
+        if not _source_matches(a.source, b.source):
+            return False
+        if "index" not in b.source.kinds:
+            return True  # a path, git or URL source: uv records the source in place of the specifier
     if a.extras != b.extras:
         return False
     if a.specifier is not None and b.specifier is not None and a.specifier != b.specifier and \
@@ -479,14 +512,223 @@ def _diff_lists(declared: list[_Req], locked: list[_Req], requires_python: str |
         left = [a for a in mine if not any(_same(a, b, requires_python) for b in theirs)]
         right = [b for b in theirs if not any(_same(a, b, requires_python) for a in mine)]
         for index, a in enumerate(left):
-            if index < len(right) and theirs:
-                changes.append(Change(f"'{a.text}' {a.where} changed (uv.lock records '{right[index].text}')",
+            b = right[index] if index < len(right) and theirs else None
+            if b is not None and a.source is not None and b.source is not None and \
+                    not _source_matches(a.source, b.source):
+                where = f"[tool.uv.sources] of {a.source.path}" if a.source.path and a.source.path != path \
+                    else "[tool.uv.sources]"
+                said = f"{where} says {a.source.shown}" if a.source.kinds != {"registry"} else \
+                    f"[tool.uv.sources] names {a.source.shown}"
+                line = a.source.line if a.source.line and a.source.path == path else a.line
+                changes.append(Change(f"the source of '{a.name}' {a.where} changed ({said}; uv.lock records "
+                                      f"{b.source.shown})", path, line))
+            elif b is not None:
+                changes.append(Change(f"'{a.text}' {a.where} changed (uv.lock records '{b.text}')",
                                       path, a.line))
             else:
                 changes.append(Change(f"'{a.text}' {a.where} was added", path, a.line))
         for b in right[len(left):]:
             changes.append(Change(f"'{b.text}' {b.where} was removed", path, removed_line))
     return changes
+
+
+def _source_matches(declared: _Source, recorded: _Source) -> bool:
+    if not recorded.kinds <= declared.kinds:
+        return False
+    if declared.location is not None and recorded.location is not None and declared.location != recorded.location:
+        return False
+    return declared.options == recorded.options or not ({"git", "url"} & declared.kinds)
+
+
+def _norm_path(folder: str, written: str) -> str | None:
+    """A source path relative to the lock's folder, normalised as uv records it (`./libs/x/` and
+    `libs/../libs/x` are `libs/x`); None for what is not compared (absolute, home, variables, backslashes)."""
+    import posixpath
+
+    if not written or written.startswith(("/", "~")) or "\\" in written or "$" in written or ":" in written:
+        return None
+    return posixpath.normpath(posixpath.join(folder, written) if folder != "." else written)
+
+
+def _norm_url(written: str, *, git: bool = False) -> str | None:
+    """A URL as compared: scheme and host in lower case, without credentials, fragment, trailing slash
+    (and `.git` for a repository). Spellings that differ only there are not reported, whatever uv says."""
+    from urllib.parse import unquote, urlsplit
+
+    if "$" in written or "{" in written:
+        return None
+    try:
+        parts = urlsplit(written.strip())
+        host = (parts.hostname or "").lower()
+        port = parts.port
+    except ValueError:
+        return None
+    scheme = parts.scheme.lower().removeprefix("git+")
+    if not scheme or (not host and scheme != "file"):
+        return None
+    path = unquote(parts.path).rstrip("/")
+    if git:
+        path = path.removesuffix(".git").rstrip("/")
+    return f"{scheme}://{host}{f':{port}' if port else ''}{path}"
+
+
+_GIT_OPTIONS = ("rev", "tag", "branch", "subdirectory")
+
+
+def _git_options(values: dict[str, Any]) -> tuple[tuple[str, str], ...] | None:
+    import posixpath
+
+    out = []
+    for key in _GIT_OPTIONS:
+        value = values.get(key)
+        if value is None:
+            continue
+        if not isinstance(value, str) or not value:
+            return None
+        out.append((key, posixpath.normpath(value) if key == "subdirectory" else value))
+    return tuple(out)
+
+
+def _git_shown(url: str, options: tuple[tuple[str, str], ...]) -> str:
+    return f"the git repository '{url}'" + "".join(f", {k} '{v}'" for k, v in options)
+
+
+def _recorded_source(requirement: UvRequirement) -> _Source | None:
+    """The source uv.lock records for a requirement; None when it is not read with certainty."""
+    if not requirement.sourced:
+        return _RECORDED_REGISTRY
+    if requirement.source is None:
+        return None
+    key, value = requirement.source
+    if key in ("editable", "directory", "virtual", "path"):
+        location = _norm_path(".", value)
+        if location is None:
+            return None
+        shown = {"editable": "the editable path '{}'", "directory": "the path '{}' (not editable)",
+                 "virtual": "the path '{}' (a virtual project)", "path": "the file '{}'"}[key].format(value)
+        return _Source(frozenset({key}), location, (), shown)
+    if key == "git":
+        from urllib.parse import parse_qsl, urlsplit
+
+        base, _, query = value.partition("#")[0].partition("?")
+        try:
+            pairs = parse_qsl(query, keep_blank_values=True)
+        except ValueError:
+            return None
+        if any(k not in _GIT_OPTIONS for k, _ in pairs) or len({k for k, _ in pairs}) != len(pairs):
+            return None
+        options = _git_options(dict(pairs))
+        location = _norm_url(base, git=True)
+        if options is None or location is None or urlsplit(base).query:
+            return None
+        return _Source(frozenset({"git"}), location, options, _git_shown(base, options))
+    if key == "url":
+        location = _norm_url(value.partition("#")[0])
+        if location is None:
+            return None
+        options = (("subdirectory", requirement.subdirectory),) if requirement.subdirectory else ()
+        return _Source(frozenset({"url"}), location, options, f"the URL '{value}'")
+    if key == "index":
+        location = _norm_url(value)
+        return None if location is None else _Source(frozenset({"index"}), location, (), f"the index '{value}'")
+    return None
+
+
+_SOURCE_KEYS = {"path": {"path", "editable", "package"}, "git": {"git", *_GIT_OPTIONS},
+                "url": {"url", "subdirectory"}, "index": {"index"}, "workspace": {"workspace", "editable"}}
+
+
+def _declared_source(value: Any, folder: str, indexes: dict[str, str | None], path: str, line: int) -> _Source | None:
+    """What uv.lock must record for a [tool.uv.sources] entry (`folder`: the declaring pyproject's folder
+    relative to the lock's); None when that is not known for certain (several sources with markers, extra or
+    group conditions, options not modelled here, absolute paths, an index defined elsewhere)."""
+    if not isinstance(value, dict):
+        return None
+    kind = next((k for k in _SOURCE_KEYS if k in value), None)
+    if kind is None or not set(value) <= _SOURCE_KEYS[kind]:
+        return None
+    editable = value.get("editable")
+    if editable is not None and not isinstance(editable, bool):
+        return None
+    if kind == "path":
+        written = value.get("path")
+        location = _norm_path(folder, written) if isinstance(written, str) else None
+        if location is None:
+            return None
+        if "package" in value:
+            return _Source(frozenset({"editable", "directory", "virtual", "path"}), location, (),
+                           f"the path '{written}'", path, line)
+        if editable:
+            return _Source(frozenset({"editable", "virtual"}), location, (), f"the editable path '{written}'",
+                           path, line)
+        return _Source(frozenset({"directory", "virtual", "path"}), location, (),
+                       f"the path '{written}' (not editable)", path, line)
+    if kind == "workspace":
+        if value.get("workspace") is not True:
+            return None
+        if editable is False:
+            return _Source(frozenset({"directory", "virtual"}), None, (), "the workspace member (not editable)",
+                           path, line)
+        return _Source(frozenset({"editable", "virtual"}), None, (), "the workspace member (editable)", path, line)
+    if kind == "git":
+        written = value.get("git")
+        if not isinstance(written, str) or "?" in written or "#" in written:
+            return None
+        location = _norm_url(written, git=True)
+        options = _git_options(value)
+        if location is None or options is None:
+            return None
+        return _Source(frozenset({"git"}), location, options, _git_shown(written, options), path, line)
+    if kind == "url":
+        written, subdirectory = value.get("url"), value.get("subdirectory")
+        if not isinstance(written, str) or (subdirectory is not None and not isinstance(subdirectory, str)):
+            return None
+        location = _norm_url(written.partition("#")[0])
+        if location is None:
+            return None
+        return _Source(frozenset({"url"}), location, (("subdirectory", subdirectory),) if subdirectory else (),
+                       f"the URL '{written}'", path, line)
+    name = value.get("index")
+    url = indexes.get(name) if isinstance(name, str) else None
+    location = _norm_url(url) if url else None
+    if location is None:
+        return None
+    return _Source(frozenset({"index"}), location, (), f"the index '{name}' ({url})", path, line)
+
+
+def _uv_indexes(pyprojects: list[PyProject]) -> dict[str, str | None]:
+    """[[tool.uv.index]] URLs by name (None: defined twice with different URLs, or not a plain string)."""
+    out: dict[str, str | None] = {}
+    for pyproject in pyprojects:
+        indexes = pyproject.tool("uv").get("index")
+        for index in indexes if isinstance(indexes, list) else ():
+            if isinstance(index, dict) and isinstance(index.get("name"), str):
+                url = index.get("url")
+                url = url if isinstance(url, str) else None
+                name = index["name"]
+                out[name] = url if out.get(name, url) == url else None
+    return out
+
+
+def _source_map(item: PyProject, root: PyProject | None, lock_dir: str) -> _Sources:
+    """The [tool.uv.sources] that apply to a workspace member: its own, else the workspace root's."""
+    out: _Sources = {}
+    holders = [p for p in (root, item) if p is not None]
+    if any(p.tool("uv").get("no-sources") not in (None, False) for p in holders):
+        return {name: None for p in holders for name in _uv_sources(p)}  # sources ignored: not guessed at
+    indexes = _uv_indexes([item] if root is None or root is item else [root, item])
+    for pyproject in holders:  # the member's own entries replace the root's
+        sources = pyproject.tool("uv").get("sources")
+        if not isinstance(sources, dict):
+            continue
+        folder = _relative(pyproject.directory, lock_dir)
+        for key, value in sources.items():
+            if not isinstance(key, str):
+                continue
+            line = pyproject.line_of("tool", "uv", "sources", key)
+            out[canonicalize_name(key)] = None if folder is None else \
+                _declared_source(value, folder, indexes, pyproject.path, line)
+    return out
 
 
 def _uv_sources(pyproject: PyProject | None) -> set[str]:
@@ -496,7 +738,7 @@ def _uv_sources(pyproject: PyProject | None) -> set[str]:
     return {canonicalize_name(k) for k in sources if isinstance(k, str)} if isinstance(sources, dict) else set()
 
 
-def _requires_dist(pyproject: PyProject, sourced: set[str]) -> tuple[list[_Req], bool] | None:
+def _requires_dist(pyproject: PyProject, sourced: _Sources) -> tuple[list[_Req], bool] | None:
     """The project's requires-dist as uv records it, and whether it is statically known."""
     table = pyproject.project
     dynamic = table.get("dynamic") if isinstance(table.get("dynamic"), list) else []
@@ -517,7 +759,7 @@ def _requires_dist(pyproject: PyProject, sourced: set[str]) -> tuple[list[_Req],
     return out, True
 
 
-def _dependency_groups(pyproject: PyProject, sourced: set[str]) -> dict[str, list[_Req]] | None:
+def _dependency_groups(pyproject: PyProject, sourced: _Sources) -> dict[str, list[_Req]] | None:
     """[dependency-groups] with include-group expanded, plus `[tool.uv] dev-dependencies` in "dev"."""
     raw = pyproject.data.get("dependency-groups")
     groups: dict[str, list[Any]] = {}
@@ -597,7 +839,6 @@ def uv_staleness(project: Project, lock: UvLock, root: PythonProject,
     if lock.newer_major:
         return []
     lock_dir = lock.path.rpartition("/")[0] or "."
-    root_sources = _uv_sources(root.pyproject)
     everyone = [p for p in [root, *members] if p.pyproject is not None]
     by_path = {record.path: record for record in lock.projects}
     by_name = {record.name: record for record in lock.projects}
@@ -611,7 +852,7 @@ def uv_staleness(project: Project, lock: UvLock, root: PythonProject,
         table = pyproject.project
         name = table.get("name") if isinstance(table.get("name"), str) else None
         record = by_path.get(relative or "") or (by_name.get(canonicalize_name(name)) if name else None)
-        sourced = _uv_sources(pyproject) | root_sources
+        sourced = _source_map(pyproject, root.pyproject, lock_dir)
         if name is not None and pyproject.data.get("project") is not None:
             if record is None:
                 changes.append(Change(f"the project '{name}' is not recorded in uv.lock (added since it was written)",
@@ -633,7 +874,7 @@ def uv_staleness(project: Project, lock: UvLock, root: PythonProject,
     return out
 
 
-def _uv_member_changes(pyproject: PyProject, record: UvProjectRecord, sourced: set[str],
+def _uv_member_changes(pyproject: PyProject, record: UvProjectRecord, sourced: _Sources,
                        requires_python: str | None) -> list[Change]:
     changes: list[Change] = []
     table = pyproject.project
@@ -729,7 +970,7 @@ def _uv_manifest_changes(pyproject: PyProject, lock: UvLock, requires_python: st
         declared = []
         where = f"in [tool.uv] {tool_key}"
         for value in values:
-            req = _req_from_text(value, line, set(), where=where)
+            req = _req_from_text(value, line, {}, where=where)
             if req is None:
                 break
             declared.append(req)
