@@ -176,13 +176,16 @@ _WORKFLOW_NAMES = frozenset({".gitlab-ci.yml", ".gitlab-ci.yaml", "azure-pipelin
 
 def path_kind(rel: str) -> str | None:
     """The kind of a file from its `/`-separated path relative to the root: `file_kind` of its name, except
-    for the kinds its folder decides (`.github/workflows/*.yml`, `.circleci/config.yml`: "workflow")."""
+    for the kinds its folder decides (`.github/workflows/*.yml`, `.circleci/config.yml`: "workflow";
+    `.github/actions/**/action.yml` and a root `action.yml`: "action")."""
     folder, _, name = rel.rpartition("/")
     if name.endswith((".yml", ".yaml")):
         if folder == ".github/workflows" or folder.endswith("/.github/workflows"):
             return "workflow"
         if name in ("config.yml", "config.yaml") and (folder == ".circleci" or folder.endswith("/.circleci")):
             return "workflow"
+        if name in ("action.yml", "action.yaml") and (not folder or f"/{folder}/".find("/.github/actions/") >= 0):
+            return "action"  # a GitHub action's metadata: local (.github/actions/**) or the repository's own
     if name.endswith(".md") and "docs" in folder.split("/"):
         return "markdown"  # documentation pages, whose shell blocks ED412 reads
     if folder.rpartition("/")[2].lower() in REQUIREMENTS_FOLDERS and name.lower().endswith((".txt", ".in")):

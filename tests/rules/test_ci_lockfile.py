@@ -573,3 +573,110 @@ def test_odd_project_files_do_not_crash_the_rules(repo):
                + "      - uses: astral-sh/setup-uv@v6\n")
     found = [(f["code"], f["line"]) for f in repo.findings("--select", "ED501,ED502")]
     assert ("ED502", 10) in found  # setup-uv: `required-version = 5` is not a version
+
+
+# --- local composite actions: judged as part of the jobs that use them ---
+
+ACTION = ".github/actions/setup/action.yml"
+
+
+def composite(*runs: str) -> str:
+    """A composite action with one bash `run:` step per argument, the first `run:` on line 5."""
+    return "name: setup\nruns:\n  using: composite\n  steps:\n" + "".join(
+        f"    - run: {run}\n      shell: bash\n" for run in runs)
+
+
+def caller(*before: str, job_env: str = "", step_env: str = "", name: str = "test") -> str:
+    """A job whose steps are `before` (as runs), then `uses: ./.github/actions/setup`."""
+    head = HEAD.replace("  test:", f"  {name}:")
+    if job_env:
+        head = head.replace("    steps:\n", f"    env:\n      {job_env}\n    steps:\n")
+    text = head + "".join(f"      - run: {run}\n" for run in before) + "      - uses: ./.github/actions/setup\n"
+    if step_env:
+        text += f"        env:\n          {step_env}\n"
+    return text
+
+
+def action_findings(repo, workflow, action=None, files=None):
+    repo.write("pyproject.toml", PYPROJECT)
+    repo.write("uv.lock", UV_LOCK)
+    repo.write(ACTION, action if action is not None else composite("uv sync --all-extras"))
+    for rel, text in (files or {}).items():
+        repo.write(rel, text)
+    if workflow is not None:
+        repo.write(GH, workflow)
+    return repo.findings("--select", "ED501,ED002")
+
+
+def test_composite_action_step_is_judged_in_the_calling_job(repo):
+    (finding,) = action_findings(repo, caller())
+    assert (finding["code"], finding["path"], finding["line"]) == ("ED501", ACTION, 5)
+    assert finding["message"].startswith("'uv sync --all-extras' does not hold CI to uv.lock")
+    assert "job 'test' of .github/workflows/ci.yml" in finding["message"]
+
+
+@pytest.mark.parametrize("workflow", [
+    caller(job_env="UV_LOCKED: '1'"),  # the caller's variables apply inside the action
+    "env:\n  UV_FROZEN: '1'\n" + caller(),
+    caller(step_env="UV_LOCKED: '1'"),  # so does the env: of the uses: step
+    caller("uv lock --check"),  # an earlier step of the job checked the lock
+    caller("echo UV_FROZEN=1 >> $GITHUB_ENV"),
+    caller("uv lock --upgrade", "uv run pytest") + PR_ACTION,  # a dependency bump
+])
+def test_composite_action_step_sees_what_the_caller_did(repo, workflow):
+    assert action_findings(repo, workflow) == []
+
+
+def test_composite_action_used_by_no_workflow_is_not_judged(repo):
+    assert action_findings(repo, steps("uv sync --locked")) == []
+    assert action_findings(repo, None) == []
+
+
+def test_root_action_is_not_judged_even_when_a_workflow_tests_it(repo):
+    repo.write("action.yml", composite("uv sync --all-extras"))
+    workflow = HEAD + "      - uses: ./\n"
+    assert [(f["path"], f["line"]) for f in action_findings(repo, workflow, action="")] == []
+
+
+def test_composite_action_step_is_reported_once_for_the_first_caller_that_fails(repo):
+    workflow = (caller(name="locked", job_env="UV_LOCKED: '1'")
+                + caller(name="plain").replace("on: push\njobs:\n", "")
+                + caller(name="other").replace("on: push\njobs:\n", ""))
+    (finding,) = action_findings(repo, workflow)
+    assert (finding["path"], finding["line"]) == (ACTION, 5)
+    assert "job 'plain' of .github/workflows/ci.yml" in finding["message"]
+
+
+def test_composite_action_after_a_relock_in_the_caller_names_where(repo):
+    findings = action_findings(repo, caller("uv lock"), action=composite("uv sync --frozen"))
+    assert [(f["path"], f["line"]) for f in findings] == [(ACTION, 5)]
+    assert f"regenerated in this job ({GH}:6)" in findings[0]["message"]
+
+
+def test_nested_composite_actions_and_cycles(repo):
+    inner = ".github/actions/inner/action.yml"
+    outer = ("runs:\n  using: composite\n  steps:\n    - uses: ./.github/actions/setup\n"
+             "    - uses: ./.github/actions/inner\n")
+    # Two actions that use each other (and themselves): no endless walk.
+    cycle = {inner: outer}
+    assert action_findings(repo, HEAD + "      - uses: ./.github/actions/inner\n", action=outer, files=cycle) == []
+    files = {inner: composite("uv sync --dev"), ".github/actions/outer/action.yml": outer}
+    findings = action_findings(repo, HEAD + "      - uses: ./.github/actions/outer\n", action=composite("uv sync"),
+                               files=files)
+    assert sorted((f["path"], f["line"]) for f in findings) == [(inner, 5), (ACTION, 5)]
+
+
+def test_composite_action_suppression_and_exclusion(repo):
+    suppressed = ("runs:\n  using: composite\n  steps:\n    # envdoctor: ignore[ED501] -- tests newest releases\n"
+                  "    - run: |\n        uv sync --all-extras\n      shell: bash\n")
+    assert action_findings(repo, caller(), action=suppressed) == []
+    repo.write("pyproject.toml", PYPROJECT + '\n[tool.envdoctor]\nextend-exclude = [".github/actions/setup"]\n')
+    repo.write(ACTION, composite("uv sync --all-extras"))
+    assert repo.findings("--select", "ED501,ED002") == []
+
+
+def test_non_composite_and_powershell_action_steps(repo):
+    node = "runs:\n  using: node20\n  main: index.js\n"
+    assert action_findings(repo, caller(), action=node) == []
+    pwsh = composite("uv sync --all-extras").replace("shell: bash", "shell: pwsh")
+    assert action_findings(repo, caller(), action=pwsh) == []

@@ -144,3 +144,34 @@ def test_powershell_steps_are_not_judged(repo):
     assert lines(repo, windows + "      - run: pip install uv\n") == []
     assert lines(repo, HEAD + "      - shell: pwsh\n        run: pip install uv\n") == []
     assert lines(repo, windows + "      - shell: bash\n        run: pip install uv\n") == [7]
+
+
+# --- local composite actions ---
+
+ACTION = ".github/actions/setup/action.yml"
+COMPOSITE = ("runs:\n  using: composite\n  steps:\n"
+             "    - uses: astral-sh/setup-uv@v6\n"            # 4
+             "    - run: uvx ruff check .\n      shell: bash\n")  # 5
+USES = HEAD + "      - uses: ./.github/actions/setup\n"
+
+
+def test_composite_action_used_by_a_job_is_judged(repo):
+    found = results(repo, USES + USES.replace(HEAD, "  again:\n    runs-on: ubuntu-latest\n    steps:\n"),
+                    files={ACTION: COMPOSITE})
+    assert found == [(ACTION, 4), (ACTION, 5)]  # once each, though two jobs use it
+    messages = [f["message"] for f in repo.findings("--select", "ED502")]
+    assert all(m.endswith("(This action runs in job 'test' of .github/workflows/ci.yml.)") for m in messages)
+
+
+def test_composite_action_setup_uv_reads_the_callers_required_version(repo):
+    files = {ACTION: COMPOSITE, "uv.toml": 'required-version = "0.5.1"\n'}
+    assert results(repo, USES, files=files) == [(ACTION, 5)]
+
+
+def test_unused_or_root_action_only_a_floating_version_of_its_own(repo):
+    # No job of this repository uses them: what setup-uv would read (required-version) is the caller's,
+    # and the tools its steps install are not judged; a `version: latest` written in the action floats
+    # whatever the caller has.
+    root = COMPOSITE.replace("setup-uv@v6\n", "setup-uv@v6\n      with:\n        version: latest\n")
+    assert results(repo, steps("echo"), files={ACTION: COMPOSITE}) == []
+    assert results(repo, steps("echo"), files={ACTION: COMPOSITE, "action.yml": root}) == [("action.yml", 6)]

@@ -113,6 +113,19 @@ jobs:
                      "or into an environment: `uv sync --locked`."}
 
 
+def test_ed412_in_composite_actions(repo):
+    # A composite action's steps run in a CI runner, like a workflow's: only sudo/--user/--break-system-packages.
+    action = ("runs:\n  using: composite\n  steps:\n"
+              "    - run: pip install --user pre-commit\n      shell: bash\n"   # 4
+              "    - run: pip install -r requirements.txt\n      shell: bash\n"  # 6
+              "    # envdoctor: ignore[ED412] -- the runner's own Python\n"
+              "    - run: sudo pip install awscli\n      shell: bash\n")        # 9
+    repo.write(".github/actions/setup/action.yml", action)
+    repo.write("action.yml", action.replace("--user", "--break-system-packages"))
+    repo.write("docs/action.yml", action)  # not an action envdoctor knows of
+    assert results(repo, "ED412", "ED002") == [("ED412", ".github/actions/setup/action.yml", 4), ("ED412", "action.yml", 4)]
+
+
 def test_ed412_message_quotes_the_command_and_the_form(repo):
     repo.write("setup.sh", "pip install --user black\n")
     (finding,) = repo.findings("--select", "ED412")

@@ -27,21 +27,18 @@ from envdoctor.sources.shell import SimpleCommand, unwrap
 if TYPE_CHECKING:
     from envdoctor.project import Project
     from envdoctor.sources.requirements import RequirementsFile
-    from envdoctor.sources.workflows import NoxFile, ToxFile, Workflow
+    from envdoctor.sources.workflows import NoxFile, Step, ToxFile, Workflow
 
 ED501 = "ED501"
 ED502 = "ED502"
 # Bootstrap packaging tools: `pip install --upgrade pip setuptools wheel` is everywhere and harmless enough.
 _BOOTSTRAP = frozenset({"pip", "setuptools", "wheel"})
-# Shells whose scripts the sh tokenizer reads; PowerShell, cmd, `shell: python` and the like are not judged.
-_POSIX_SHELLS = frozenset({"bash", "sh", "dash", "ash", "ksh", "zsh"})
-# A line ending in a blank and a backquote: PowerShell's line continuation (sh would open a substitution).
-_BACKQUOTE_CONTINUATION_RE = re.compile(r"[ \t]`[ \t]*$", re.MULTILINE)
 _PERSISTED_RE = re.compile(r"\b([A-Za-z_][A-Za-z0-9_]*)=([^\s\"'`;|>]*)")
 _UV_INSTALLER_RE = re.compile(r"^https?://astral\.sh/uv/install\.(sh|ps1)$")
 _DOWNLOADERS = frozenset({"curl", "wget", "irm", "iwr", "invoke-restmethod", "invoke-webrequest"})
 _SETUP_UV_RE = re.compile(r"^astral-sh/setup-uv(@|$)", re.IGNORECASE)
 _MAX_LAUNCH_DEPTH = 3  # `uv run poetry run pip install` is followed this deep
+_MAX_ACTION_DEPTH = 4  # a local composite action using another is followed this deep
 # Actions that open a pull request, or commit and push, with what the job changed: a job that regenerates
 # a lock and then ships it through one of these is a dependency bump, reviewed in that pull request.
 _SHIPPING_ACTIONS = frozenset({
@@ -60,6 +57,18 @@ class _Cmd:
     root: str = "."  # the folder the CI checks out (or tox.ini's, noxfile.py's)
     declared: bool = False  # tox `deps` / nox `session.install`: bare names are the session's tools, not reported
     uses: str | None = None  # a `uses:` step (no command: `command.argv` is empty), kept for its place in the job
+    caller: str | None = None  # for a step of a local composite action: the job using it ("job 't' of <workflow>")
+
+
+@dataclass(frozen=True)
+class _Placed:
+    """A step as it runs in a job: its own, or one of a local composite action the job uses."""
+
+    step: Step
+    path: str  # the file it is written in
+    env: dict[str, str]  # variables of the `uses:` steps that led to it (a composite action's caller)
+    base: str | None  # the folder its `working-directory` is relative to
+    caller: str | None  # for a composite action's step: "job 'x' of <workflow>"
 
 
 @dataclass
@@ -70,11 +79,19 @@ class _JobState:
     pinned: set[str] = field(default_factory=set)  # names a pinned requirements file installed
     uv_checked: bool = False  # `uv lock --check` or `uv sync --locked` ran: uv.lock is current
     uv_synced: bool = False  # the environment was synced (a later `uv run` is not the install step)
-    relocked: dict[str, int] = field(default_factory=dict)  # tool -> line of the command that rewrote its lock
-    compiled: dict[str, int] = field(default_factory=dict)  # requirements file -> line of the `pip-compile` writing it
+    # tool -> (file, line) of the command that rewrote its lock
+    relocked: dict[str, tuple[str, int]] = field(default_factory=dict)
+    # requirements file -> (file, line) of the `pip-compile` writing it
+    compiled: dict[str, tuple[str, int]] = field(default_factory=dict)
     # A later step of the job opens a pull request, or commits and pushes: a lock regenerated now is the
     # job's product (a dependency bump reviewed in that pull request), not something CI installs unreviewed.
     shipped_later: bool = False
+
+
+def _place(cmd: _Cmd, where: tuple[str, int]) -> str:
+    """`line N` of an earlier command in the same file as `cmd`, else `path:N`."""
+    path, line = where
+    return f"line {line}" if path == cmd.path else f"{path}:{line}"
 
 
 def _basename(word: str) -> str:
@@ -132,18 +149,6 @@ def _set(env: Mapping[str, str], *names: str) -> bool:
         if value is not None and (is_truthy(value) or _unknown(value)):
             return True
     return False
-
-
-def _posix_script(shell: str | None, text: str) -> bool:
-    """Whether a CI script is POSIX shell, which envdoctor can read: its shell is one (`bash`,
-    `sh -e {0}`, `/usr/bin/bash --noprofile {0}`); or the CI's default one and no line ends in a backquote
-    (PowerShell's continuation: on a runner named by an expression, `${{ matrix.os }}`, the step may run
-    in PowerShell)."""
-    if shell is None:
-        return not _BACKQUOTE_CONTINUATION_RE.search(text)
-    words = shell.split()
-    program = _basename(words[0]).lower().removesuffix(".exe") if words else ""
-    return program in _POSIX_SHELLS
 
 
 def _nonempty(env: Mapping[str, str], *names: str) -> bool:
@@ -405,6 +410,9 @@ class _Analysis:
         self.facts = _Facts(project)
         self.hits: list[_Hit] = []
         self._seen: set[tuple[str, str, int, str]] = set()
+        self._caller: str | None = None  # the job using the composite action whose commands are being judged
+        self.actions_used: set[str] = set()  # local composite actions some workflow job uses
+        self._spanned: set[str] = set()  # action files whose suppressions were widened over their steps
         self.tox_runs: dict[str, set[str] | None] = {}  # tox.ini -> env names (None: its env_list)
         self.nox_runs: dict[str, set[str] | None] = {}  # noxfile.py -> session names (None: default ones)
 
@@ -415,13 +423,19 @@ class _Analysis:
                 self._job(self._workflow_commands(workflow, job))
             if workflow.kind == "github":
                 self._setup_uv(workflow)
+        self._unused_actions()
         self._sessions()
         return self.hits
 
     def report(self, code: str, cmd_path: str, line: int, message: str, fix: str, edit: Fix | None = None) -> None:
-        key = (code, cmd_path, line, message)
+        """One finding. In a composite action (judged as part of each job that uses it) a line is reported
+        once, for the first such job, which the message names: the verdict may depend on the caller."""
+        caller = self._caller
+        key = (code, cmd_path, line, "" if caller else message)
         if key not in self._seen:
             self._seen.add(key)
+            if caller:
+                message += f" (This action runs in {caller}.)"
             self.hits.append(_Hit(code, Hit(message, line=line, fix_hint=fix, path=cmd_path, fix=edit)))
 
     # --- fixes (envdoctor/fixes.py): placed only where the words are found exactly on the line ---
@@ -455,27 +469,30 @@ class _Analysis:
     # --- commands of a job, in order ---
 
     def _workflow_commands(self, workflow: Workflow, job) -> list[_Cmd]:  # noqa: ANN001
-        base = _join(workflow.root, job.working_directory)
+        from envdoctor.sources.workflows import posix_script
+
         commands: list[_Cmd] = []
         exported: dict[str, str] = {}
         persisted: dict[str, str] = {}  # `echo NAME=value >> $GITHUB_ENV`: set for the later steps
-        cwd = base
-        for step in job.steps:
+        cwd = _join(workflow.root, job.working_directory)
+        for placed in self._placed_steps(workflow, job):
+            step, path = placed.step, placed.path
             script = step.run
             if script is None:
                 if step.uses:
                     marker = SimpleCommand((), (), step.uses_line or step.line, ())
-                    commands.append(_Cmd(marker, workflow.path, {}, None, workflow.root, uses=step.uses))
+                    commands.append(_Cmd(marker, path, {}, None, workflow.root, uses=step.uses,
+                                         caller=placed.caller))
                 continue
-            if not _posix_script(script.shell, script.text):
+            if not posix_script(script.shell, script.text):
                 # PowerShell, cmd, Python: not judged. Only what it writes to $GITHUB_ENV
                 # (`"UV_FROZEN=1" >> $env:GITHUB_ENV`) is kept for the later steps.
                 if "GITHUB_ENV" in script.text:
                     persisted.update(_PERSISTED_RE.findall(script.text))
                 continue
             if not job.shared_shell:
-                exported, cwd = {}, _join(base, step.working_directory)
-            env = {**workflow.env, **job.env, **persisted, **step.env}
+                exported, cwd = {}, _join(placed.base, step.working_directory)
+            env = {**workflow.env, **job.env, **persisted, **placed.env, **step.env}
             shell_vars: dict[str, str] = {}
             sets_env = "GITHUB_ENV" in script.text
             for command in script.commands:
@@ -502,8 +519,54 @@ class _Analysis:
                         elif name in shell_vars:
                             exported[name] = shell_vars[name]
                     continue
-                commands.append(_Cmd(command, workflow.path, {**env, **exported, **assignments}, cwd, workflow.root))
+                commands.append(_Cmd(command, path, {**env, **exported, **assignments}, cwd, workflow.root,
+                                     caller=placed.caller))
         return commands
+
+    # --- local composite actions, spliced into the jobs that use them ---
+
+    def _placed_steps(self, workflow: Workflow, job) -> Iterator[_Placed]:  # noqa: ANN001
+        """The job's steps in the order they run, with the steps of a local composite action it uses
+        (`uses: ./.github/actions/setup`) in place of that step, after it: they run in the caller's checkout
+        (not its `defaults.run.working-directory`), with the caller's variables and the `env:` of the
+        `uses:` step. A setup-uv step inside such an action is judged (ED502) here, for this caller."""
+        base = _join(workflow.root, job.working_directory)
+        caller = f"job '{job.name}' of {workflow.path}"
+        pending: list[tuple[Step, str, dict[str, str], str | None, str | None, tuple[str, ...]]] = [
+            (step, workflow.path, {}, base, None, ()) for step in job.steps]
+        pending.reverse()
+        while pending:
+            step, path, env, step_base, step_caller, chain = pending.pop()
+            yield _Placed(step, path, env, step_base, step_caller)
+            if step.run is not None or not step.uses:
+                continue
+            if step_caller is not None and _SETUP_UV_RE.match(step.uses.strip()):
+                self._setup_uv_step(path, workflow.root, step, step_caller)
+            action = self._local_action(workflow, step.uses) if workflow.kind == "github" else None
+            if action is None or action.path in chain or len(chain) >= _MAX_ACTION_DEPTH:
+                continue
+            inner = [(inner_step, action.path, {**env, **step.env}, workflow.root, caller, (*chain, action.path))
+                     for action_job in action.jobs for inner_step in action_job.steps]
+            pending.extend(reversed(inner))
+
+    def _local_action(self, workflow: Workflow, uses: str) -> Workflow | None:
+        """The composite action a `uses: ./path` step names, read from `path/action.yml` (or `.yaml`) in the
+        checkout; None for a remote action, the repository's own root action (it is written for other
+        repositories' checkouts), an excluded or untracked file, and any other kind of action."""
+        ref = uses.strip()
+        if not ref.startswith("./") or _unknown(ref):
+            return None
+        folder = _join(workflow.root, ref.rstrip("/"))
+        if folder is None or folder in (".", workflow.root):
+            return None
+        for name in ("action.yml", "action.yaml"):
+            rel = f"{folder}/{name}"
+            if self.project.path_type(rel) != "file" or self.project.excluded(rel) or not self.facts.visible(rel):
+                continue
+            view = self._read_action(rel)
+            self.actions_used.add(rel)
+            return view if view is not None and view.jobs else None
+        return None
 
     # --- one job ---
 
@@ -515,6 +578,7 @@ class _Analysis:
             self._command(cmd, state, 0)
 
     def _command(self, cmd: _Cmd, state: _JobState, depth: int) -> None:
+        self._caller = cmd.caller
         argv = cmd.command.argv
         if not argv:
             return
@@ -639,7 +703,7 @@ class _Analysis:
             state.relocked.pop("uv", None)
             state.uv_checked = True
         else:
-            state.relocked["uv"] = cmd.command.line
+            state.relocked["uv"] = cmd.path, cmd.command.line
 
     def _uv_project_dir(self, cmd: _Cmd, py: PyCommand) -> str | None:
         for name in ("directory", "project"):
@@ -656,17 +720,17 @@ class _Analysis:
         if state.shipped_later:
             state.relocked.pop(py.tool, None)  # a dependency bump: the pull request reviews the new lock
         else:
-            state.relocked[py.tool] = cmd.command.line
+            state.relocked[py.tool] = cmd.path, cmd.command.line
 
     def _relocked_hit(self, cmd: _Cmd, tool: str, state: _JobState) -> None:
         lock = {"uv": "uv.lock", "poetry": "poetry.lock", "pipenv": "Pipfile.lock"}[tool]
-        line = state.relocked[tool]
+        line = _place(cmd, state.relocked[tool])
         command = {"uv": "uv lock", "poetry": "poetry lock", "pipenv": "pipenv lock"}[tool]
         check = {"uv": "`uv lock --check`", "poetry": "`poetry check --lock`",
                  "pipenv": "`pipenv verify`"}[tool]
         self.report(ED501, cmd.path, cmd.command.line,
                     f"'{_shown(cmd.command.argv)}' installs the {lock} that '{command}' regenerated in this "
-                    f"job (line {line}), not the committed one: CI never tests the lock it ships.",
+                    f"job ({line}), not the committed one: CI never tests the lock it ships.",
                     f"Remove '{command}' from CI, commit {lock}, and check it with {check} instead.")
 
     def _poetry_install(self, cmd: _Cmd, py: PyCommand, state: _JobState) -> None:
@@ -682,13 +746,13 @@ class _Analysis:
             state.lock_installed = not py.has("lock")
             return
         if py.has("lock"):
-            state.relocked["poetry"] = cmd.command.line
+            state.relocked["poetry"] = cmd.path, cmd.command.line
             return
         self.report(ED501, cmd.path, cmd.command.line,
                     f"'{_shown(cmd.command.argv)}' re-resolves and installs newer versions than poetry.lock: "
                     f"CI tests versions nobody locked.",
                     "Use `poetry install` (it installs poetry.lock); update locally and commit the lock.")
-        state.relocked["poetry"] = cmd.command.line
+        state.relocked["poetry"] = cmd.path, cmd.command.line
         state.lock_installed = True
 
     def _pipenv_install(self, cmd: _Cmd, py: PyCommand, state: _JobState) -> None:
@@ -727,7 +791,7 @@ class _Analysis:
                     f"'{_shown(cmd.command.argv)}' re-locks and installs newer versions than Pipfile.lock: CI "
                     f"tests versions nobody locked.",
                     "Use `pipenv sync` (or `pipenv install --deploy`); update locally and commit the lock.")
-        state.relocked["pipenv"] = cmd.command.line
+        state.relocked["pipenv"] = cmd.path, cmd.command.line
         state.lock_installed = True
 
     def _git(self, cmd: _Cmd, state: _JobState) -> None:
@@ -781,15 +845,16 @@ class _Analysis:
             output = stem + ".txt"
         rel = _join(cmd.cwd, output)
         if rel is not None and not state.shipped_later:  # (a bump's new lock is reviewed in its pull request)
-            state.compiled[rel] = cmd.command.line
+            state.compiled[rel] = cmd.path, cmd.command.line
 
     def _compiled_hit(self, cmd: _Cmd, written: Iterable[str], state: _JobState) -> bool:
         for word in written:
             rel = _join(cmd.cwd, word)
             if rel is not None and rel in state.compiled:
                 self.report(ED501, cmd.path, cmd.command.line,
-                            f"'{_shown(cmd.command.argv)}' installs {rel}, which this job re-compiled (line "
-                            f"{state.compiled[rel]}): CI installs a fresh resolution, not the committed lock.",
+                            f"'{_shown(cmd.command.argv)}' installs {rel}, which this job re-compiled "
+                            f"({_place(cmd, state.compiled[rel])}): CI installs a fresh resolution, not the "
+                            f"committed lock.",
                             f"Remove the compile step from CI (or compare its output with `git diff --exit-code "
                             f"{rel}`), and install the committed {rel}.")
                 return True
@@ -986,36 +1051,70 @@ class _Analysis:
     def _setup_uv(self, workflow: Workflow) -> None:
         for job in workflow.jobs:
             for step in job.steps:
-                if not step.uses or not _SETUP_UV_RE.match(step.uses.strip()):
-                    continue
-                version = step.with_.get("version")
-                if (step.with_.get("version-file") or "").strip():
-                    continue
-                if version is not None and version.strip():
-                    if _floating_version(version):
-                        self.report(ED502, workflow.path, step.with_lines.get("version", step.line),
-                                    f"'{step.uses}' with version '{version.strip()}' installs the newest uv "
-                                    f"release: every uv release reaches CI unreviewed.",
-                                    "Give an exact version, e.g. `version: \"0.9.5\"` (Renovate can bump it).",
-                                    self._setup_uv_fix(workflow, step))
-                    continue
-                folder = _join(workflow.root, step.with_.get("working-directory"))
-                if folder is None or self.facts.uv_version_pinned(folder):
-                    continue
-                self.report(ED502, workflow.path, step.uses_line or step.line,
-                            f"'{step.uses}' without `version` installs the newest uv release (no "
-                            f"`required-version` in uv.toml or [tool.uv] either): every uv release reaches "
-                            f"CI unreviewed.",
-                            "Add `with: version: \"<version>\"`, or set `required-version` in [tool.uv], "
-                            "which setup-uv reads.",
-                            self._setup_uv_fix(workflow, step))
+                if step.uses and _SETUP_UV_RE.match(step.uses.strip()):
+                    self._setup_uv_step(workflow.path, workflow.root, step, None)
 
-    def _setup_uv_fix(self, workflow: Workflow, step) -> Fix | None:  # noqa: ANN001
+    def _setup_uv_step(self, path: str, root: str, step: Step, caller: str | None, own_only: bool = False) -> None:
+        """ED502 for one astral-sh/setup-uv step written in `path`, run in the checkout folder `root`
+        (for a composite action's step: as `caller` runs it). `own_only`: judge only what the step says
+        itself (a floating `version:`), not what it would read from the repository that runs it."""
+        self._caller = caller
+        try:
+            version = step.with_.get("version")
+            if (step.with_.get("version-file") or "").strip():
+                return
+            if version is not None and version.strip():
+                if _floating_version(version):
+                    self.report(ED502, path, step.with_lines.get("version", step.line),
+                                f"'{step.uses}' with version '{version.strip()}' installs the newest uv "
+                                f"release: every uv release reaches CI unreviewed.",
+                                "Give an exact version, e.g. `version: \"0.9.5\"` (Renovate can bump it).",
+                                self._setup_uv_fix(path, root, step))
+                return
+            folder = _join(root, step.with_.get("working-directory"))
+            if own_only or folder is None or self.facts.uv_version_pinned(folder):
+                return
+            self.report(ED502, path, step.uses_line or step.line,
+                        f"'{step.uses}' without `version` installs the newest uv release (no "
+                        f"`required-version` in uv.toml or [tool.uv] either): every uv release reaches "
+                        f"CI unreviewed.",
+                        "Add `with: version: \"<version>\"`, or set `required-version` in [tool.uv], "
+                        "which setup-uv reads.",
+                        self._setup_uv_fix(path, root, step))
+        finally:
+            self._caller = None
+
+    def _read_action(self, rel: str) -> Workflow | None:
+        """A composite action's file, parsed once; a suppression above one of its steps covers the step."""
+        from envdoctor.sources.workflows import parse_action
+
+        view = self.project.parsed("action", rel, parse_action)
+        if view is not None and rel not in self._spanned:
+            self._spanned.add(rel)
+            index = self.project.suppressions.get(rel)
+            if index is not None:
+                index.extend_over(view.spans())
+        return view
+
+    def _unused_actions(self) -> None:
+        """Composite actions no workflow job of the repository uses (and the repository's own root action,
+        written for other repositories): they run in checkouts envdoctor does not see, so ED501 does not
+        judge them, and ED502 only a setup-uv `version:` that floats by itself."""
+        for rel in self.project.files("action"):
+            if rel in self.actions_used:
+                continue
+            view = self._read_action(rel)
+            for job in view.jobs if view is not None else ():
+                for step in job.steps:
+                    if step.uses and _SETUP_UV_RE.match(step.uses.strip()):
+                        self._setup_uv_step(rel, ".", step, None, own_only=True)
+
+    def _setup_uv_fix(self, path: str, root: str, step: Step) -> Fix | None:
         """Give setup-uv the uv version this project uses: replace a floating `version:` value, or add
         `version:` to the step's `with:` (adding `with:` after `uses:` when there is none). Only for block
         mappings written one key a line; anything else is left alone."""
-        known = self._uv_version(workflow.root)
-        lines = self.project.source_lines(workflow.path)
+        known = self._uv_version(root)
+        lines = self.project.source_lines(path)
         if known is None or lines is None:
             return None
         version, source = known
@@ -1025,14 +1124,14 @@ class _Analysis:
             match = _YAML_VALUE.match(lines[value_line - 1]) if value_line <= len(lines) else None
             if match is None or match.group("key") != "version":
                 return None
-            return fix(title, replace_range(workflow.path, value_line, match.start("value") + 1, value_line,
+            return fix(title, replace_range(path, value_line, match.start("value") + 1, value_line,
                                             match.end("value") + 1, f'"{version}"'))
         if step.with_lines:
             first = min(step.with_lines.values())
             match = _YAML_VALUE.match(lines[first - 1]) if first <= len(lines) else None
             if match is None or match.group("key") not in step.with_lines:
                 return None
-            return fix(title, insert(workflow.path, first, 1, f'{match.group("indent")}version: "{version}"\n'))
+            return fix(title, insert(path, first, 1, f'{match.group("indent")}version: "{version}"\n'))
         uses = step.uses_line
         if uses is None or uses > len(lines) or uses >= len(lines) + 1:
             return None
@@ -1043,8 +1142,8 @@ class _Analysis:
         pad = " " * len(match.group("lead"))
         text = f'{pad}with:\n{pad}  version: "{version}"\n'
         if uses == len(lines):  # the last line, without a line break after it
-            return fix(title, insert(workflow.path, uses, len(lines[-1]) + 1, "\n" + text.rstrip("\n")))
-        return fix(title, insert(workflow.path, uses + 1, 1, text))
+            return fix(title, insert(path, uses, len(lines[-1]) + 1, "\n" + text.rstrip("\n")))
+        return fix(title, insert(path, uses + 1, 1, text))
 
     # --- tox and nox sessions run by CI ---
 

@@ -7,9 +7,9 @@ Where commands are found, and how each place is read (never run):
 - justfiles: recipe bodies (indented under `name:`), prefixes removed; shebang recipes only in a shell;
 - Markdown (README*.md, docs/**/*.md): fenced blocks marked sh, bash, shell, zsh, console or
   shell-session; in a block with `$ ` prompts only the prompted lines are commands (the rest is output);
-- CI workflows, tox.ini and noxfile.py: through `envdoctor.sources.workflows` (steps' `run:` scripts,
-  `commands`/`commands_pre`, `session.run`/`session.install`); these run in a throwaway runner or a
-  tool-made environment, so their commands are marked `managed`.
+- CI workflows, composite actions, tox.ini and noxfile.py: through `envdoctor.sources.workflows` (the
+  steps' `run:` scripts, `commands`/`commands_pre`, `session.run`/`session.install`);
+  these run in a throwaway runner or a tool-made environment, so their commands are marked `managed`.
 
 Commands come from `envdoctor.sources.shell.split_commands`; each block or recipe is split on its own, so
 an unbalanced quote in one cannot swallow the next.
@@ -308,17 +308,20 @@ def script_items(project):  # -> Iterator[Item]
         item = _markdown_item(project, rel)
         if item is not None:
             yield item
-    if not any(project.files(kind) for kind in ("workflow", "tox.ini", "noxfile.py")):
+    if not any(project.files(kind) for kind in ("workflow", "action", "tox.ini", "noxfile.py")):
         return  # the workflow reader (and YAML) is imported only for repositories that have such files
-    from envdoctor.sources.workflows import parse_noxfile, parse_tox_sessions, parse_workflow
+    from envdoctor.sources.workflows import parse_action, parse_noxfile, parse_tox_sessions, parse_workflow
 
-    for rel in project.files("workflow"):
-        workflow = project.parsed("workflow", rel, parse_workflow)
-        if workflow is not None:
-            index = project.suppressions.get(rel)
-            if index is not None:
-                index.extend_over(workflow.spans())
-            yield Item(rel, _workflow_view(workflow, rel))
+    # CI workflows, and composite actions (`.github/actions/**/action.yml`, a root action.yml): their steps
+    # run in a CI runner, whichever job uses them.
+    for kind, parse in (("workflow", parse_workflow), ("action", parse_action)):
+        for rel in project.files(kind):
+            workflow = project.parsed(kind, rel, parse)
+            if workflow is not None:
+                index = project.suppressions.get(rel)
+                if index is not None:
+                    index.extend_over(workflow.spans())
+                yield Item(rel, _workflow_view(workflow, rel))
     for rel in project.files("tox.ini"):
         tox = project.parsed("tox-sessions", rel, parse_tox_sessions)
         if tox is not None:

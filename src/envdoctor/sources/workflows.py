@@ -10,7 +10,8 @@ are reached), a size limit, and nesting too deep for the parser, all become a So
 
 The view, for rules (`parse_workflow(text, rel)` -> `Workflow`):
 
-- `Workflow.path`, `.kind` ("github", "gitlab", "azure", "circleci"), `.root` (the folder the CI checks
+- `Workflow.path`, `.kind` ("github", "gitlab", "azure", "circleci"; "action" for a composite action's
+  `action.yml`, read by `parse_action`), `.root` (the folder the CI checks
   out, relative to the scanned root: the folder holding `.github/`, `.circleci/` or the GitLab/Azure file),
   `.env` (workflow-level `env:` / `variables:`), `.jobs`, and `.runs()`: every script with its job and step.
 - `Job.name`, `.line`, `.env`, `.working_directory`, `.steps`; `shared_shell` is True where the steps of a
@@ -47,7 +48,8 @@ from envdoctor.sources.shell import SimpleCommand, split_commands
 
 __all__ = [
     "Job", "NoxCall", "NoxFile", "NoxSession", "RunScript", "Script", "Step", "ToxEnv", "ToxFile", "Workflow",
-    "WorkflowError", "parse_noxfile", "parse_tox_sessions", "parse_workflow", "workflow_kind", "yaml_error",
+    "WorkflowError", "action_folder", "parse_action", "parse_noxfile", "parse_tox_sessions", "parse_workflow",
+    "posix_script", "workflow_kind", "yaml_error",
 ]
 
 MAX_WORKFLOW_BYTES = 4 * 1024 * 1024  # real workflow files are a few KiB; pure-Python YAML is slow on more
@@ -162,6 +164,24 @@ class Workflow:
                 yield step.line, step.end_line
                 if step.run is not None:
                     yield step.run.key_line, step.run.end_line
+
+
+# Shells whose scripts the sh tokenizer reads; PowerShell, cmd, `shell: python` and the like are not.
+POSIX_SHELLS = frozenset({"bash", "sh", "dash", "ash", "ksh", "zsh"})
+# A line ending in a blank and a backquote: PowerShell's line continuation (sh would open a substitution).
+_BACKQUOTE_CONTINUATION_RE = re.compile(r"[ \t]`[ \t]*$", re.MULTILINE)
+
+
+def posix_script(shell: str | None, text: str) -> bool:
+    """Whether a CI script is POSIX shell, which envdoctor can read: its shell is one (`bash`,
+    `sh -e {0}`, `/usr/bin/bash --noprofile {0}`); or the CI's default one and no line ends in a backquote
+    (PowerShell's continuation: on a runner named by an expression, `${{ matrix.os }}`, the step may run
+    in PowerShell)."""
+    if shell is None:
+        return not _BACKQUOTE_CONTINUATION_RE.search(text)
+    words = shell.split()
+    program = words[0].replace("\\", "/").rsplit("/", 1)[-1].lower().removesuffix(".exe") if words else ""
+    return program in POSIX_SHELLS
 
 
 def workflow_kind(rel: str) -> str | None:
@@ -437,25 +457,61 @@ def _github(r: _Reader, top: Node) -> tuple[dict[str, str], list[Job]]:
         job = r.mapping(job_node)
         job_shell, job_directory = _run_defaults(r, _value(job, "defaults"))
         runner_shell = "pwsh" if _windows_runner(r, _value(job, "runs-on")) else None
-        steps = []
-        for step_node in r.sequence(_value(job, "steps")):
-            step = r.mapping(step_node)
-            if not step:
-                continue
-            run_entry = step.get("run")
-            step_shell = r.scalar(_value(step, "shell")) or job_shell or shell or runner_shell
-            script = r.script(run_entry[1], r.line(run_entry[0]), step_shell) if run_entry else None
-            uses_entry = step.get("uses")
-            with_, with_lines = r.with_lines(_value(step, "with"))
-            steps.append(Step(
-                line=r.line(step_node), end_line=r.end_line(step_node), name=r.scalar(_value(step, "name")),
-                uses=r.scalar(uses_entry[1]) if uses_entry else None,
-                uses_line=r.line(uses_entry[1]) if uses_entry else None,
-                with_=with_, with_lines=with_lines, env=r.strings(_value(step, "env")),
-                working_directory=r.scalar(_value(step, "working-directory")), run=script))
+        steps = _github_steps(r, _value(job, "steps"), job_shell or shell or runner_shell)
         jobs.append(Job(name, r.line(key), r.strings(_value(job, "env")), tuple(steps),
                         job_directory or directory))
     return env, jobs
+
+
+def _github_steps(r: _Reader, node: Node | None, default_shell: str | None) -> list[Step]:
+    """The steps of a GitHub job or of a composite action."""
+    steps = []
+    for step_node in r.sequence(node):
+        step = r.mapping(step_node)
+        if not step:
+            continue
+        run_entry = step.get("run")
+        step_shell = r.scalar(_value(step, "shell")) or default_shell
+        script = r.script(run_entry[1], r.line(run_entry[0]), step_shell) if run_entry else None
+        uses_entry = step.get("uses")
+        with_, with_lines = r.with_lines(_value(step, "with"))
+        steps.append(Step(
+            line=r.line(step_node), end_line=r.end_line(step_node), name=r.scalar(_value(step, "name")),
+            uses=r.scalar(uses_entry[1]) if uses_entry else None,
+            uses_line=r.line(uses_entry[1]) if uses_entry else None,
+            with_=with_, with_lines=with_lines, env=r.strings(_value(step, "env")),
+            working_directory=r.scalar(_value(step, "working-directory")), run=script))
+    return steps
+
+
+# --- GitHub composite actions ------------------------------------------------------------------------------
+
+
+def action_folder(rel: str) -> str | None:
+    """The folder of a local action's metadata file (`.github/actions/setup/action.yml` ->
+    `.github/actions/setup`; a root `action.yml` -> "."), or None for any other file."""
+    folder, _, name = rel.rpartition("/")
+    return (folder or ".") if name in ("action.yml", "action.yaml") else None
+
+
+def parse_action(text: str, rel: str) -> Workflow:
+    """A GitHub action's metadata file (`action.yml`): for a composite action (`runs: using: composite`),
+    one job named "composite" holding its steps; any other action (JavaScript, Docker) has no jobs.
+
+    A composite action runs inside the job that uses it, in that job's checkout: `Workflow.root` is "."
+    here, and the reader of a workflow that uses the action gives it the caller's root and variables. Its
+    `run:` steps must name their `shell:`, so no runner default applies."""
+    reader, root = _compose(text, "action")
+    view = Workflow(rel, "action", ".")
+    if not isinstance(root, MappingNode):
+        return view
+    runs_entry = reader.mapping(root).get("runs")
+    runs = reader.mapping(runs_entry[1]) if runs_entry else {}
+    using = (reader.scalar(_value(runs, "using")) or "").strip().lower()
+    if using != "composite":
+        return view
+    steps = _github_steps(reader, _value(runs, "steps"), None)
+    return Workflow(rel, "action", ".", {}, (Job("composite", reader.line(runs_entry[0]), {}, tuple(steps)),))
 
 
 # --- GitLab CI ---------------------------------------------------------------------------------------------
