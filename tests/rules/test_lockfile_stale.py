@@ -606,3 +606,63 @@ def test_uv_workspace_member_sources(repo):
     ((path, line, message),) = stale(repo)
     assert (path, line) == ("packages/a/pyproject.toml", 7)
     assert "says the path '../vendored/vend' (not editable); uv.lock records the path 'vendored/vend'" in message
+
+
+ENVIRONMENTS = "environments = [\"sys_platform == 'linux'\", \"sys_platform == 'darwin' and python_version >= '3.12'\"]\n"
+SUPPORTED = ("supported-markers = [\n    \"sys_platform == 'linux'\",\n"
+             "    \"python_full_version >= '3.12' and sys_platform == 'darwin'\",\n]\n")
+
+
+@pytest.mark.parametrize(("label", "old", "new", "words"), [
+    ("changed", "python_version >= '3.12'", "python_version >= '3.13'", "[tool.uv] environments changed"),
+    ("reordered", ENVIRONMENTS, "environments = [\"sys_platform == 'darwin' and python_version >= '3.12'\", "
+                                "\"sys_platform == 'linux'\"]\n", "uv compares the markers in order"),
+    ("one removed", ", \"sys_platform == 'darwin' and python_version >= '3.12'\"]", "]", "environments changed"),
+    ("removed", ENVIRONMENTS, "", "[tool.uv] environments was removed (uv.lock records \"sys_platform == 'linux'\""),
+    ("required added", ENVIRONMENTS, ENVIRONMENTS + "required-environments = [\"sys_platform == 'linux'\"]\n",
+     "[tool.uv] required-environments was added (uv.lock records none)"),
+])
+def test_uv_environments(repo, label, old, new, words):
+    install(repo, "uv-project", skip=EXPORTS)
+    edit(repo, "pyproject.toml", "[tool.uv]\n", "[tool.uv]\n" + ENVIRONMENTS)
+    assert stale(repo)[0][2].endswith("[tool.uv] environments was added (uv.lock records none).")
+    edit(repo, "uv.lock", 'requires-python = ">=3.10.0, <4"\n', 'requires-python = ">=3.10.0, <4"\n' + SUPPORTED)
+    assert stale(repo) == []
+    # Spellings uv writes the same (python_full_version, quotes, a bound requires-python implies): fresh.
+    edit(repo, "pyproject.toml", "python_version >= '3.12'", "python_full_version>=\\\"3.12\\\"")
+    edit(repo, "pyproject.toml", "\"sys_platform == 'linux'\"", "\"sys_platform == 'linux' and python_version >= '3.10'\"")
+    assert stale(repo) == []
+    edit(repo, "pyproject.toml", "[tool.uv]\n", "[tool.uv]\nrequired-environments = []\n")  # an empty list is none
+    assert stale(repo) == []
+    edit(repo, "pyproject.toml", "required-environments = []\n", "")
+    edit(repo, "pyproject.toml", "python_full_version>=\\\"3.12\\\"", "python_version >= '3.12'")
+    edit(repo, "pyproject.toml", "\"sys_platform == 'linux' and python_version >= '3.10'\"", "\"sys_platform == 'linux'\"")
+    edit(repo, "pyproject.toml", old, new)
+    ((path, line, message),) = stale(repo)
+    assert path == "pyproject.toml" and line in (19, 20, 21)
+    assert words in message
+
+
+def test_uv_empty_dependency_group(repo):
+    install(repo, "uv-project", skip=EXPORTS)
+    edit(repo, "pyproject.toml", 'lint = ["packaging>=24"]\n', 'lint = ["packaging>=24"]\ndocs = []\n')
+    ((path, line, message),) = stale(repo)
+    assert (path, line) == ("pyproject.toml", 18)
+    assert message.endswith("the dependency group 'docs' was added.")
+    edit(repo, "uv.lock", "[package.metadata.requires-dev]\n", "[package.metadata.requires-dev]\ndocs = []\n")
+    assert stale(repo) == []
+    edit(repo, "pyproject.toml", "docs = []", "Docs = []")  # group names are normalised
+    assert stale(repo) == []
+    edit(repo, "pyproject.toml", "Docs = []\n", "")
+    assert stale(repo)[0][2].endswith("the dependency group 'docs' was removed.")
+
+
+def test_uv_empty_group_of_a_virtual_workspace_root_is_not_recorded(repo):
+    # uv writes no empty group in the [manifest] of a workspace root without [project]: fresh.
+    repo.write("pyproject.toml", '[tool.uv.workspace]\nmembers = []\n\n[dependency-groups]\ndev = ["pytest>=8"]\ndocs = []\n')
+    repo.write("uv.lock", 'version = 1\nrevision = 3\nrequires-python = ">=3.12"\n\n[manifest.dependency-groups]\n'
+                          'dev = [{ name = "pytest", specifier = ">=8" }]\n\n[[package]]\nname = "pytest"\n'
+                          'version = "8.3.4"\nsource = { registry = "https://pypi.example.invalid/simple" }\n')
+    assert stale(repo) == []
+    edit(repo, "pyproject.toml", '"pytest>=8"', '"pytest>=8.1"')
+    assert len(stale(repo)) == 1

@@ -192,6 +192,10 @@ class UvLock(Lockfile):
     revision: int = 0
     projects: list[UvProjectRecord] = field(default_factory=list)
     manifest: dict[str, Any] = field(default_factory=dict)  # the raw [manifest] table
+    # `supported-markers` ([tool.uv] environments) and `required-markers` (required-environments) as uv
+    # wrote them, simplified; None: no key.
+    supported_markers: list[str] | None = None
+    required_markers: list[str] | None = None
     # The [[package]] tables as ED408's dependency walk reads them (rules/_drift.py), in file order: a table
     # whose LockedPackage says all the walk needs (a registry, git or URL package with only bare
     # `{ name = ... }` dependencies, most of a lock) is that LockedPackage; any other table (local projects,
@@ -404,6 +408,12 @@ def parse_uv_lock(text: str, rel: str) -> UvLock:
         lock.newer_major = version > UV_LOCK_VERSION[0]
     lock.requires_python = _str(data.get("requires-python"))
     lock.manifest = _dict(data.get("manifest"))
+    for key, attribute in (("supported-markers", "supported_markers"), ("required-markers", "required_markers")):
+        markers = data.get(key)
+        if isinstance(markers, list) and all(isinstance(m, str) for m in markers):
+            setattr(lock, attribute, list(markers))
+        elif markers is not None:
+            setattr(lock, attribute, ["<unreadable>"])
     lines = _table_lines(doc.lines, "package")
     entries: list[LockedPackage | dict[str, Any]] = []
     names: dict[str, str | None] = {}  # as written -> normalised and interned (each name is written often)

@@ -866,6 +866,7 @@ def uv_staleness(project: Project, lock: UvLock, root: PythonProject,
                 changes.extend(_group_changes(pyproject, groups, recorded or {}, requires_python))
         if item is root:
             changes.extend(_uv_manifest_changes(pyproject, lock, requires_python))
+            changes.extend(_uv_environment_changes(pyproject, lock, requires_python))
             if complete:
                 changes.extend(_uv_workspace_changes(project, lock, root, members))
                 changes.extend(_requires_python_change(lock, everyone, root))
@@ -914,21 +915,24 @@ def _uv_member_changes(pyproject: PyProject, record: UvProjectRecord, sourced: _
                                       pyproject.line_of("project", "optional-dependencies")))
     groups = _dependency_groups(pyproject, sourced)
     if groups is not None:
-        changes.extend(_group_changes(pyproject, groups, record.requires_dev, requires_python))
+        changes.extend(_group_changes(pyproject, groups, record.requires_dev, requires_python,
+                                      empty_recorded=record.has_metadata))
     return changes
 
 
 def _group_changes(pyproject: PyProject, groups: dict[str, list[_Req]], recorded: dict[str, list[UvRequirement]],
-                   requires_python: str | None) -> list[Change]:
+                   requires_python: str | None, empty_recorded: bool = False) -> list[Change]:
+    """`empty_recorded`: uv records empty groups too (a project's requires-dev does; the [manifest] of a
+    workspace root without [project] does not)."""
     changes: list[Change] = []
     for group in sorted(set(groups) | set(recorded)):
         mine = groups.get(group, [])
         theirs = [_req_from_uv(r, f"in the dependency group '{group}'") for r in recorded.get(group, [])]
         line = _group_line(pyproject, group)
-        if group not in recorded and mine:
+        if group not in recorded and (mine or empty_recorded):
             changes.append(Change(f"the dependency group '{group}' was added", pyproject.path, line))
             continue
-        if group not in groups and theirs:
+        if group not in groups and (theirs or (empty_recorded and group in recorded)):
             changes.append(Change(f"the dependency group '{group}' was removed", pyproject.path,
                                   pyproject.line_of("dependency-groups")))
             continue
@@ -977,6 +981,44 @@ def _uv_manifest_changes(pyproject: PyProject, lock: UvLock, requires_python: st
         else:
             locked = [_req_from_uv(r, where) for r in lock.manifest_requirements(manifest_key)]
             changes.extend(_diff(declared, locked, requires_python, pyproject.path, line))
+    return changes
+
+
+_ENVIRONMENT_KEYS = (("environments", "supported_markers"), ("required-environments", "required_markers"))
+
+
+def _uv_environment_changes(pyproject: PyProject, lock: UvLock, requires_python: str | None) -> list[Change]:
+    """[tool.uv] environments and required-environments against uv.lock's supported-markers and
+    required-markers: uv compares the lists in order, each marker simplified within requires-python (a
+    marker that requires-python makes always true is written as nothing)."""
+    changes: list[Change] = []
+    uv = pyproject.tool("uv")
+    for key, attribute in _ENVIRONMENT_KEYS:
+        value = uv.get(key)
+        declared = [value] if isinstance(value, str) else value if isinstance(value, list) else [] \
+            if value is None else None
+        if declared is None or not all(isinstance(m, str) for m in declared):
+            continue
+        recorded: list[str] | None = getattr(lock, attribute)
+        line = pyproject.line_of("tool", "uv", key)
+        shown = ", ".join(f'"{m}"' for m in recorded or [])
+        if not declared:
+            if recorded:
+                changes.append(Change(f"[tool.uv] {key} was removed (uv.lock records {shown})", pyproject.path,
+                                      line))
+            continue
+        if recorded is None:
+            changes.append(Change(f"[tool.uv] {key} was added (uv.lock records none)", pyproject.path, line))
+            continue
+        always = [markers_equivalent(m, None, requires_python) for m in declared]
+        if any(a is not False for a in always):
+            continue  # a marker always true within requires-python (or unreadable): how uv writes it is not guessed
+        same = [markers_equivalent(a, b, requires_python) for a, b in zip(declared, recorded)]
+        if None in same:
+            continue
+        if len(declared) != len(recorded) or not all(same):
+            changes.append(Change(f"[tool.uv] {key} changed (uv.lock records {shown or 'none'}; uv compares "
+                                  f"the markers in order)", pyproject.path, line))
     return changes
 
 
