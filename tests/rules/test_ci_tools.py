@@ -91,7 +91,6 @@ def test_setup_uv_must_flag(repo, workflow, expected):
     SETUP + "        with:\n          version: 0.4.x\n",
     SETUP + "        with:\n          version: '>=0.4.25,<0.5'\n",
     SETUP + "        with:\n          version: ${{ env.UV_VERSION }}\n",
-    SETUP + "        with:\n          version-file: pyproject.toml\n",
     HEAD + "      - uses: actions/setup-python@v5\n",
 ])
 def test_setup_uv_must_not_flag(repo, workflow):
@@ -109,6 +108,57 @@ def test_setup_uv_reads_required_version_in_its_working_directory(repo):
     workflow = SETUP + "        with:\n          working-directory: app\n"
     assert lines(repo, workflow, files={"uv.toml": 'required-version = "0.5.1"\n'}) == [7]
     assert lines(repo, workflow, files={"app/uv.toml": 'required-version = "0.5.1"\n'}) == []
+
+
+# setup-uv without `version:` reads uv.toml, then pyproject.toml ([tool.uv] required-version, else a `uv==`
+# requirement); a lower bound alone there installs the newest uv, like `version: ">=0.4"`.
+LOWER = 'required-version = ">=0.9"\n'
+
+
+@pytest.mark.parametrize("files", [
+    {"uv.toml": LOWER},
+    {"pyproject.toml": PYPROJECT + "\n[tool.uv]\n" + LOWER},
+    {"uv.toml": "native-tls = true\n", "pyproject.toml": PYPROJECT + "\n[tool.uv]\n" + LOWER},
+    {"pyproject.toml": PYPROJECT + '\n[dependency-groups]\ndev = ["uv>=0.5"]\n'},
+])
+def test_setup_uv_with_only_a_lower_bound_to_read_is_flagged(repo, files):
+    assert lines(repo, SETUP, files=files) == [7]
+    (finding,) = repo.findings("--select", "ED502")
+    assert "is only a lower bound" in finding["message"]
+
+
+@pytest.mark.parametrize("files", [
+    {"uv.toml": 'required-version = "==0.9.5"\n'},
+    {"uv.toml": 'required-version = "~=0.9.5"\n'},
+    {"uv.toml": "native-tls = true\n", "pyproject.toml": PYPROJECT + '\n[tool.uv]\nrequired-version = "0.9.5"\n'},
+    {"pyproject.toml": PYPROJECT + '\n[dependency-groups]\ndev = ["uv==0.9.5"]\n'},  # setup-uv reads that too
+])
+def test_setup_uv_with_a_bounded_version_to_read_is_not_flagged(repo, files):
+    assert lines(repo, SETUP, files=files) == []
+
+
+VERSION_FILE = SETUP + "        with:\n          version-file: {}\n"  # version-file: on line 9
+
+
+@pytest.mark.parametrize(("name", "files"), [
+    ("pyproject.toml", {}),  # no required-version, no uv requirement: nothing to read
+    ("uv.toml", {"uv.toml": "native-tls = true\n"}),
+    ("uv.toml", {"uv.toml": LOWER}),
+    ("app/pyproject.toml", {"app/pyproject.toml": PYPROJECT + "\n[tool.uv]\n" + LOWER}),
+])
+def test_setup_uv_version_file_without_a_uv_version_is_flagged(repo, name, files):
+    assert lines(repo, VERSION_FILE.format(name), files=files) == [9]
+
+
+@pytest.mark.parametrize(("name", "files"), [
+    ("pyproject.toml", {"pyproject.toml": PYPROJECT + '\n[tool.uv]\nrequired-version = "==0.9.5"\n'}),
+    ("uv.toml", {"uv.toml": 'required-version = ">=0.9,<0.10"\n'}),
+    (".tool-versions", {".tool-versions": "python 3.12.7\n"}),  # a format envdoctor does not read
+    ("requirements-ci.txt", {}),  # a file envdoctor does not see (maybe written by an earlier step)
+    ("${{ env.UV_VERSION_FILE }}", {}),
+])
+def test_setup_uv_version_file_with_a_version_or_unknown_is_not_flagged(repo, name, files):
+    assert lines(repo, VERSION_FILE.format(name), files=files) == []
 
 
 def test_setup_uv_in_other_ci_files_is_not_a_github_action(repo):

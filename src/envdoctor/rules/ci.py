@@ -229,21 +229,64 @@ class _Facts:
             return None
         return self.project.parsed("requirements", rel, parse_requirements)
 
-    def uv_version_pinned(self, folder: str) -> bool:
-        """`required-version` in the folder's uv.toml or in [tool.uv] of its pyproject.toml (setup-uv reads both)."""
+    def uv_version_in(self, rel: str) -> tuple[bool, str | None]:
+        """(read, specifier): the uv version setup-uv finds in a uv.toml (`required-version`) or a
+        pyproject.toml (`required-version` in [tool.uv], else a `uv==...` requirement), None when the file
+        holds none; read is False for a file envdoctor does not read (missing, another format)."""
         from envdoctor.sources.toml import parse_toml
 
-        uv_toml = "uv.toml" if folder == "." else f"{folder}/uv.toml"
-        if uv_toml in self.project.files("uv.toml"):
-            doc = self.project.parsed("uv.toml", uv_toml, lambda text, _rel: parse_toml(text))
-            if doc is not None and _nonblank(doc.data.get("required-version")):
-                return True
-        view = self.pyproject_in(folder)
-        return view is not None and _nonblank(view.tool("uv").get("required-version"))  # type: ignore[attr-defined]
+        base = rel.rpartition("/")[2]
+        if base == "uv.toml" and rel in self.project.files("uv.toml"):
+            doc = self.project.parsed("uv.toml", rel, lambda text, _rel: parse_toml(text))
+            if doc is None:
+                return False, None
+            value = doc.data.get("required-version")
+            return True, value.strip() if _nonblank(value) else None
+        if base == "pyproject.toml" and rel in self.pyprojects:
+            view = self.pyprojects[rel]
+            value = view.tool("uv").get("required-version")  # type: ignore[attr-defined]
+            if _nonblank(value):
+                return True, value.strip()
+            return True, _uv_requirement(view.data)  # type: ignore[attr-defined]
+        return False, None
+
+    def uv_version_request(self, folder: str) -> tuple[str, str] | None:
+        """(specifier, file) of the uv version setup-uv without `version:` reads in its working directory:
+        uv.toml first, then pyproject.toml; None when neither gives one."""
+        for name in ("uv.toml", "pyproject.toml"):
+            rel = name if folder == "." else f"{folder}/{name}"
+            _read, found = self.uv_version_in(rel)
+            if found:
+                return found, rel
+        return None
 
 
 def _nonblank(value: object) -> bool:
     return isinstance(value, str) and bool(value.strip())
+
+
+_UV_REQUIREMENT_RE = re.compile(r"^uv([=<>~!]+\S*)")
+
+
+def _uv_requirement(data: dict) -> str | None:
+    """The specifier of the first `uv` requirement written without a space (`uv==0.9.5`) among the project's
+    dependencies, extras and dependency groups: where setup-uv looks for uv's version in a pyproject.toml
+    without `required-version`."""
+    project = data.get("project") if isinstance(data.get("project"), dict) else {}
+    texts = _strings(project.get("dependencies"))
+    optional = project.get("optional-dependencies")
+    if isinstance(optional, dict):
+        for value in optional.values():
+            texts += _strings(value)
+    groups = data.get("dependency-groups")
+    if isinstance(groups, dict):
+        for value in groups.values():
+            texts += _strings(value)
+    for text in texts:
+        match = _UV_REQUIREMENT_RE.match(text)
+        if match:
+            return match.group(1)
+    return None
 
 
 def _strings(value: object) -> list[str]:
@@ -1061,8 +1104,7 @@ class _Analysis:
         self._caller = caller
         try:
             version = step.with_.get("version")
-            if (step.with_.get("version-file") or "").strip():
-                return
+            version_file = (step.with_.get("version-file") or "").strip()
             if version is not None and version.strip():
                 if _floating_version(version):
                     self.report(ED502, path, step.with_lines.get("version", step.line),
@@ -1071,18 +1113,57 @@ class _Analysis:
                                 "Give an exact version, e.g. `version: \"0.9.5\"` (Renovate can bump it).",
                                 self._setup_uv_fix(path, root, step))
                 return
-            folder = _join(root, step.with_.get("working-directory"))
-            if own_only or folder is None or self.facts.uv_version_pinned(folder):
+            if own_only:
                 return
-            self.report(ED502, path, step.uses_line or step.line,
-                        f"'{step.uses}' without `version` installs the newest uv release (no "
-                        f"`required-version` in uv.toml or [tool.uv] either): every uv release reaches "
-                        f"CI unreviewed.",
-                        "Add `with: version: \"<version>\"`, or set `required-version` in [tool.uv], "
-                        "which setup-uv reads.",
-                        self._setup_uv_fix(path, root, step))
+            if version_file:
+                self._setup_uv_version_file(path, root, step, version_file)
+                return
+            folder = _join(root, step.with_.get("working-directory"))
+            if folder is None:
+                return
+            request = self.facts.uv_version_request(folder)
+            if request is None:
+                self.report(ED502, path, step.uses_line or step.line,
+                            f"'{step.uses}' without `version` installs the newest uv release (no "
+                            f"`required-version` in uv.toml or [tool.uv] either): every uv release reaches "
+                            f"CI unreviewed.",
+                            "Add `with: version: \"<version>\"`, or set `required-version` in [tool.uv], "
+                            "which setup-uv reads.",
+                            self._setup_uv_fix(path, root, step))
+            elif _floating_version(request[0]):
+                specifier, source = request
+                self.report(ED502, path, step.uses_line or step.line,
+                            f"'{step.uses}' without `version` installs the newest uv release: the uv version "
+                            f"it reads from {source}, '{specifier}', is only a lower bound, so every uv "
+                            f"release reaches CI unreviewed.",
+                            "Add `with: version: \"<version>\"`, or give `required-version` an exact "
+                            "version or an upper bound (`>=0.9,<0.10`).",
+                            self._setup_uv_fix(path, root, step))
         finally:
             self._caller = None
+
+    def _setup_uv_version_file(self, path: str, root: str, step: Step, written: str) -> None:
+        """setup-uv's `version-file:` naming a uv.toml or pyproject.toml of the repository that holds no uv
+        version, or only a lower bound, pins nothing. Other files (.tool-versions, requirements files) and
+        files envdoctor does not see are not judged."""
+        rel = _join(root, written) if not _unknown(written) else None
+        if rel is None or not self.facts.visible(rel):
+            return
+        read, specifier = self.facts.uv_version_in(rel)
+        line = step.with_lines.get("version-file", step.line)
+        if not read:
+            return
+        if specifier is None:
+            self.report(ED502, path, line,
+                        f"'{step.uses}' with `version-file: {written}` finds no uv version there (no "
+                        f"`required-version`, no `uv==` requirement): that pins nothing; depending on the "
+                        f"setup-uv release it installs the newest uv, or stops with an error.",
+                        f"Set `required-version` in {rel} (setup-uv reads it), or give `version:` instead.")
+        elif _floating_version(specifier):
+            self.report(ED502, path, line,
+                        f"'{step.uses}' with `version-file: {written}` reads '{specifier}' there, only a lower "
+                        f"bound: it installs the newest uv release, so every uv release reaches CI unreviewed.",
+                        f"Give `required-version` in {rel} an exact version or an upper bound (`>=0.9,<0.10`).")
 
     def _read_action(self, rel: str) -> Workflow | None:
         """A composite action's file, parsed once; a suppression above one of its steps covers the step."""
