@@ -666,3 +666,56 @@ def test_uv_empty_group_of_a_virtual_workspace_root_is_not_recorded(repo):
     assert stale(repo) == []
     edit(repo, "pyproject.toml", '"pytest>=8"', '"pytest>=8.1"')
     assert len(stale(repo)) == 1
+
+
+INCLUDE_PYPROJECT = '''[project]
+name = "app"
+version = "1.0.0"
+requires-python = ">=3.12"
+dependencies = []
+
+[dependency-groups]
+dev = ["pytest>=8", "ruff==0.8.4"]
+lint = [
+    "mypy>=1.13",
+    {include-group = "dev"},
+]
+'''
+
+INCLUDE_LOCK = '''version = 1
+revision = 3
+requires-python = ">=3.12"
+
+[[package]]
+name = "app"
+version = "1.0.0"
+source = { virtual = "." }
+
+[package.metadata]
+
+[package.metadata.requires-dev]
+dev = [
+    { name = "pytest", specifier = ">=8" },
+    { name = "ruff", specifier = "==0.8.4" },
+]
+lint = [{ name = "mypy", specifier = ">=1.13" }]
+'''
+
+
+def test_uv_include_group_change_is_named_in_the_including_group(repo):
+    repo.write("pyproject.toml", INCLUDE_PYPROJECT)
+    repo.write("uv.lock", INCLUDE_LOCK)
+    ((path, line, message),) = stale(repo)
+    assert (path, line) == ("pyproject.toml", 11)
+    assert message.endswith(": 'pytest>=8' (included from 'dev') in the dependency group 'lint' was added; "
+                            "'ruff==0.8.4' (included from 'dev') in the dependency group 'lint' was added.")
+    # Near-miss: the included requirements recorded in lint too: fresh; then a change in dev is named once,
+    # in dev, not again in every group that includes it.
+    edit(repo, "uv.lock", 'lint = [{ name = "mypy", specifier = ">=1.13" }]',
+         'lint = [\n    { name = "mypy", specifier = ">=1.13" },\n    { name = "pytest", specifier = ">=8" },\n'
+         '    { name = "ruff", specifier = "==0.8.4" },\n]')
+    assert stale(repo) == []
+    edit(repo, "pyproject.toml", '"ruff==0.8.4"]', '"ruff==0.8.4", "idna"]')
+    ((path, line, message),) = stale(repo)
+    assert (path, line) == ("pyproject.toml", 8)
+    assert message.endswith(": 'idna' in the dependency group 'dev' was added.")

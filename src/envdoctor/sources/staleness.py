@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, Iterable
 
 from packaging.requirements import InvalidRequirement, Requirement
@@ -776,7 +776,9 @@ def _dependency_groups(pyproject: PyProject, sourced: _Sources) -> dict[str, lis
             return None
         out: list[_Req] = []
         original = next((g for g in (raw or {}) if canonicalize_name(g) == group), group)
-        strings = [v if isinstance(v, str) else None for v in groups[group]]
+        strings = [v if isinstance(v, str) else v.get("include-group") if isinstance(v, dict) else None
+                   for v in groups[group]]
+        strings = [v if isinstance(v, str) else None for v in strings]
         value_lines = entry_lines(pyproject, ("dependency-groups", original), strings)
         for value, line in zip(groups[group], value_lines):
             if isinstance(value, str):
@@ -785,10 +787,13 @@ def _dependency_groups(pyproject: PyProject, sourced: _Sources) -> dict[str, lis
                     return None
                 out.append(req)
             elif isinstance(value, dict) and isinstance(value.get("include-group"), str):
-                included = expand(canonicalize_name(value["include-group"]), seen + (group,))
+                name = canonicalize_name(value["include-group"])
+                included = expand(name, seen + (group,))
                 if included is None:
                     return None
-                out.extend(included)
+                # Named in the including group, at its include-group entry (uv records them flattened there).
+                where = f"(included from '{name}') in the dependency group '{group}'"
+                out.extend(replace(req, where=where, line=line) for req in included)
             else:
                 return None
         return out
@@ -925,19 +930,29 @@ def _group_changes(pyproject: PyProject, groups: dict[str, list[_Req]], recorded
     """`empty_recorded`: uv records empty groups too (a project's requires-dev does; the [manifest] of a
     workspace root without [project] does not)."""
     changes: list[Change] = []
+    own: set[str] = set()  # groups with changes of their own
     for group in sorted(set(groups) | set(recorded)):
-        mine = groups.get(group, [])
-        theirs = [_req_from_uv(r, f"in the dependency group '{group}'") for r in recorded.get(group, [])]
-        line = _group_line(pyproject, group)
-        if group not in recorded and (mine or empty_recorded):
-            changes.append(Change(f"the dependency group '{group}' was added", pyproject.path, line))
-            continue
-        if group not in groups and (theirs or (empty_recorded and group in recorded)):
-            changes.append(Change(f"the dependency group '{group}' was removed", pyproject.path,
-                                  pyproject.line_of("dependency-groups")))
-            continue
+        before = len(changes)
+        _one_group_changes(pyproject, group, groups, recorded, requires_python, empty_recorded, changes)
+        if any("(included from '" not in c.description for c in changes[before:]):
+            own.add(group)
+    # A change in an included group is named once, in that group, not again in each group that includes it.
+    return [c for c in changes if not any(f"(included from '{g}')" in c.description for g in own)]
+
+
+def _one_group_changes(pyproject: PyProject, group: str, groups: dict[str, list[_Req]],
+                       recorded: dict[str, list[UvRequirement]], requires_python: str | None,
+                       empty_recorded: bool, changes: list[Change]) -> None:
+    mine = groups.get(group, [])
+    theirs = [_req_from_uv(r, f"in the dependency group '{group}'") for r in recorded.get(group, [])]
+    line = _group_line(pyproject, group)
+    if group not in recorded and (mine or empty_recorded):
+        changes.append(Change(f"the dependency group '{group}' was added", pyproject.path, line))
+    elif group not in groups and (theirs or (empty_recorded and group in recorded)):
+        changes.append(Change(f"the dependency group '{group}' was removed", pyproject.path,
+                              pyproject.line_of("dependency-groups")))
+    else:
         changes.extend(_diff(mine, theirs, requires_python, pyproject.path, line))
-    return changes
 
 
 def _extra_line(pyproject: PyProject, extra: str) -> int:
