@@ -67,6 +67,17 @@ def test_files_pattern_matches_every_file_envdoctor_reads():
     assert missed == [], "files envdoctor reads but the hook would not run for"
 
 
+def test_files_pattern_matches_a_committed_environment():
+    # ED307 (a virtual environment tracked by git) is about the very commit that adds one: `git add .venv`
+    # always stages its pyvenv.cfg, a conda environment its conda-meta/ records.
+    pattern = re.compile(hook()["files"])
+    for rel in (".venv/pyvenv.cfg", "services/api/venv/pyvenv.cfg", "env/conda-meta/history",
+                "env/conda-meta/numpy-1.26.4-py312h0.json"):
+        assert pattern.search(rel), rel
+    for rel in (".venv/lib/python3.12/site-packages/six.py", "notes/pyvenv.cfg.txt", "conda-meta.txt"):
+        assert not pattern.search(rel), rel
+
+
 def test_files_pattern_matches_every_file_envdoctor_reads_in_this_repository():
     pattern = re.compile(hook()["files"])
     read = []
