@@ -252,6 +252,18 @@ def test_diff_writes_nothing_and_exits_1_only_when_there_is_a_fix(repo):
     assert (quiet.exit_code, quiet.stdout, quiet.stderr) == (0, "", "No fixes available.\n")
 
 
+def test_diff_to_an_output_file_is_the_patch_and_nothing_else(repo, tmp_path):
+    repo.write("Dockerfile", (BASE + "RUN pip install flask==3.0.3\n").replace("\n", "\r\n"))
+    repo.init_git()
+    patch = tmp_path / "fixes.patch"
+    result = repo.check("--diff", "-o", str(patch))
+    assert (result.exit_code, result.stdout) == (1, "")
+    assert result.stderr == "Would fix 1 problem in 1 file.\n"
+    written = patch.read_bytes()
+    assert written.startswith(b"--- a/Dockerfile\n") and b"--no-cache-dir flask==3.0.3\r\n" in written
+    subprocess.run(["git", "-C", str(repo.root), "apply", "--check", str(patch)], check=True)
+
+
 def test_diff_wins_over_fix(repo):
     _mixed(repo)
     before = (repo.root / "Dockerfile").read_bytes()

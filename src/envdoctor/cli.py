@@ -75,7 +75,7 @@ FORMAT_CHOICES = ["text", "concise", "json", "sarif", "github", "gitlab", "junit
 @click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
 @click.option("--format", "output_format", type=click.Choice(FORMAT_CHOICES), default="text", show_default=True,
               help="Output format.")
-@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="Write the report to FILE.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="Write the report (with --diff: the patch) to FILE.")
 @click.option("--select", multiple=True, help="Rules to run (codes, prefixes such as ED1, names); replaces the configured set.")
 @click.option("--extend-select", multiple=True, help="Rules to run in addition.")
 @click.option("--ignore", multiple=True, help="Rules not to run.")
@@ -165,7 +165,7 @@ def _check(paths, output_format, output, select, extend_select, ignore, fail_on,
     except (ConfigError, RegistryError) as exc:
         fail(str(exc))
     if diff:
-        return _show_diff(root, result, unsafe_fixes, quiet)
+        return _show_diff(root, result, unsafe_fixes, quiet, output)
 
     stream = sys.stdout
     handle = None
@@ -211,20 +211,30 @@ def _digest_map(path: Path | None) -> dict | None:
     return load_digest_map(path)
 
 
-def _show_diff(root: Path, result: Any, unsafe_fixes: bool, quiet: bool) -> int:
-    """`--diff`: the first `--fix` pass as a unified diff on stdout, nothing written. Exit 1 when there is
-    something to fix (as ruff), 2 on an internal error, else 0."""
+def _show_diff(root: Path, result: Any, unsafe_fixes: bool, quiet: bool, output: Path | None = None) -> int:
+    """`--diff`: the first `--fix` pass as a unified diff on stdout (or in the `-o` file, exactly), nothing
+    fixed. Exit 1 when there is something to fix (as ruff), 2 on an internal error, else 0."""
     from envdoctor.fixes import diff_pass
     from envdoctor.report.escape import safe
 
     outcome = diff_pass(root, result, unsafe=unsafe_fixes)
+    if output is not None:
+        try:
+            with open(output, "w", encoding="utf-8", newline="") as handle:  # the patch's bytes, as git applies them
+                handle.write(outcome.diff)
+        except OSError as exc:
+            fail(f"cannot write {output}: {exc.strerror or exc}")
     if not quiet:
-        text = outcome.diff
+        text = outcome.diff if output is None else ""
         if getattr(sys.stdout, "isatty", lambda: False)():
             # File content never reaches a terminal as control sequences (a pipe gets the exact bytes).
             text = "".join(safe(line[:-1] if line.endswith("\n") else line) + "\n"
                            for line in text.splitlines(keepends=True))
-        click.echo(text, nl=False)
+        try:
+            click.echo(text, nl=False)
+            sys.stdout.flush()
+        except BrokenPipeError:  # `--diff | head`: the exit code still says whether there is something to fix
+            stdout_closed()
         for note in outcome.notes:
             click.echo(f"envdoctor: warning: {safe(note)}", err=True)
         more = sum(1 for f in result.findings if f.fix is not None and f.fix.safety == "unsafe") \
