@@ -28,6 +28,34 @@ def test_ed301_names_the_sub_project_in_a_monorepo(repo):
     assert "project 'services/api'" in findings[0]["message"]
 
 
+@pytest.mark.parametrize(("python", "converted"), [
+    ("^3.11", ">=3.11,<4.0"),
+    ("~3.11", ">=3.11,<3.12"),
+    (">=3.10,<3.14", ">=3.10,<3.14"),
+    ("3.12.*", "==3.12.*"),
+    ("^3.11.2", ">=3.11.2,<4.0.0"),
+])
+def test_ed301_poetry_project_gets_its_python_constraint_proposed(repo, python, converted):
+    # Poetry 2 with [project] but the Python range only in [tool.poetry.dependencies]: Poetry locks for it,
+    # so the message does not claim it cannot tell; the fix copies it into requires-python.
+    repo.write("pyproject.toml", '[project]\nname = "etl"\nversion = "0.1.0"\ndependencies = ["click>=8"]\n\n'
+                                 f'[tool.poetry.dependencies]\npython = "{python}"\n')
+    (finding,) = repo.findings("--select", "ED301")
+    assert finding["line"] == 1
+    assert "cannot tell" not in finding["message"]
+    assert f"Poetry locks for python = '{python}' from [tool.poetry.dependencies]" in finding["message"]
+    assert finding["fix_hint"].startswith(f'Copy the constraint into [project]: requires-python = "{converted}"')
+
+
+@pytest.mark.parametrize("python", ["*", "^3.8 || ^3.10", "latest"])
+def test_ed301_poetry_constraint_that_cannot_be_copied_keeps_the_plain_message(repo, python):
+    repo.write("pyproject.toml", '[project]\nname = "etl"\nversion = "0.1.0"\n\n'
+                                 f'[tool.poetry.dependencies]\npython = "{python}"\n')
+    (finding,) = repo.findings("--select", "ED301")
+    assert "cannot tell" in finding["message"]
+    assert 'Add requires-python = ">=' in finding["fix_hint"]
+
+
 @pytest.mark.parametrize("text", [
     '[project]\nname = "app"\nrequires-python = ">=3.11"\n',
     '[project]\nname = "app"\ndynamic = ["version", "requires-python"]\n',

@@ -150,6 +150,20 @@ class MissingRequiresPython(Rule):
         dynamic = table.get("dynamic")
         if isinstance(dynamic, list) and "requires-python" in dynamic:
             return
+        poetry = pyproject.tool("poetry").get("dependencies")
+        python = poetry.get("python") if isinstance(poetry, dict) else None
+        converted = poetry_python_as_requires_python(python) if isinstance(python, str) else None
+        if converted is not None:
+            # Poetry locks for this constraint; only the published metadata lacks it.
+            yield Hit(
+                f"[project]{_label(pyproject.directory)} declares no requires-python: Poetry locks for "
+                f"python = '{python}' from [tool.poetry.dependencies], but that constraint is not written into "
+                f"the package's metadata, so installers accept it on any Python.",
+                line=pyproject.line_of("project"),
+                fix_hint=f'Copy the constraint into [project]: requires-python = "{converted}" (python = '
+                         f'"{python}" in Poetry\'s syntax).',
+            )
+            return
         supported = supported_branches(today())
         floor = f">={branch_text(supported[0])}" if supported else ">=3.X"
         yield Hit(
@@ -158,6 +172,47 @@ class MissingRequiresPython(Rule):
             line=pyproject.line_of("project"),
             fix_hint=f'Add requires-python = "{floor}" (the oldest Python you test on) to [project].',
         )
+
+
+def poetry_python_as_requires_python(text: str) -> str | None:
+    """A Poetry Python constraint written as a PEP 440 requires-python, as Poetry converts it (`^3.11` is
+    `>=3.11,<4.0`, `~3.11` is `>=3.11,<3.12`, `3.11.*` is `==3.11.*`); None for alternatives (`||`), `*` or
+    what cannot be read."""
+    from packaging.specifiers import InvalidSpecifier, SpecifierSet
+    from packaging.version import InvalidVersion, Version
+
+    if "|" in text:
+        return None
+    out: list[str] = []
+    for part in (p.replace(" ", "") for p in re.split(r"\s*,\s*|\s+(?=[<>=!~^])", text.strip()) if p):
+        if part == "*":
+            continue
+        if part.startswith("^") or (part.startswith("~") and not part.startswith("~=")):
+            try:
+                release = list(Version(part[1:]).release)
+            except InvalidVersion:
+                return None
+            if part.startswith("^"):
+                index = next((i for i, n in enumerate(release) if n != 0), len(release) - 1)
+                upper = release[:index + 1]
+            else:
+                upper = release[:2] if len(release) >= 2 else release[:1]
+            upper[-1] += 1
+            upper += [0] * (len(release) - len(upper))
+            out += [f">={part[1:]}", f"<{'.'.join(map(str, upper))}"]
+        elif re.match(r"^(===|==|!=|<=|>=|<|>|~=)", part):
+            out.append(part)
+        elif re.match(r"^\d+(\.\d+)*(\.\*)?$", part):
+            out.append(f"=={part}")
+        else:
+            return None
+    if not out:
+        return None
+    try:
+        SpecifierSet(",".join(out))
+    except InvalidSpecifier:
+        return None
+    return ",".join(out)
 
 
 # --- ED302 ------------------------------------------------------------------------------------------------
