@@ -108,6 +108,40 @@ def test_uv_must_not_flag(repo, workflow):
     assert lines(repo, workflow) == []
 
 
+# `--no-locked` / `--no-frozen` (newer uv) switch off the UV_LOCKED / UV_FROZEN that CI sets.
+LOCKED_JOB = HEAD.replace("    steps:\n", "    env:\n      UV_LOCKED: '1'\n    steps:\n")  # steps on line 8
+
+
+@pytest.mark.parametrize(("workflow", "expected"), [
+    (LOCKED_JOB + "      - run: uv sync --no-locked\n", [8]),
+    ("env:\n  UV_FROZEN: '1'\n" + steps("uv sync --all-extras --no-frozen"), [8]),
+    (LOCKED_JOB + "      - run: uv run --no-locked pytest\n", [8]),
+    (LOCKED_JOB + "      - run: uv sync --no-locked\n      - run: uv sync\n", [8]),  # no lock check happened
+])
+def test_uv_no_locked_undoes_the_ci_variable(repo, workflow, expected):
+    assert lines(repo, workflow) == expected
+
+
+def test_uv_no_locked_message_and_no_fix(repo):
+    repo.write("pyproject.toml", PYPROJECT)
+    repo.write("uv.lock", UV_LOCK)
+    repo.write(GH, LOCKED_JOB + "      - run: uv sync --no-locked\n")
+    (finding,) = repo.findings("--select", "ED501")
+    assert finding["message"].startswith("'uv sync --no-locked' undoes the UV_LOCKED=1 that CI sets for it")
+    assert "--diff" not in finding["fix_hint"]
+    assert "+" not in repo.check("--select", "ED501", "--diff").stdout  # no fix: adding --locked would clash
+
+
+@pytest.mark.parametrize("workflow", [
+    LOCKED_JOB + "      - run: uv sync --no-frozen\n",  # UV_LOCKED still holds it
+    "env:\n  UV_FROZEN: '1'\n" + steps("uv sync --no-locked"),
+    LOCKED_JOB + "      - run: uv sync --no-locked --frozen\n",
+    steps("uv lock --check", "uv sync --no-locked"),  # the lock was checked: nothing to re-resolve
+])
+def test_uv_no_locked_near_misses(repo, workflow):
+    assert lines(repo, workflow) == []
+
+
 # Options from a variable cannot be known statically: neither reported nor fixed (`--locked` would be given
 # twice when the variable holds it). A value the workflow's `env:` sets is read for the later commands.
 @pytest.mark.parametrize("workflow", [

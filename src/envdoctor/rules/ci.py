@@ -151,6 +151,20 @@ def _set(env: Mapping[str, str], *names: str) -> bool:
     return False
 
 
+def _uv_env_locks(env: Mapping[str, str], has) -> bool:  # noqa: ANN001
+    """UV_LOCKED or UV_FROZEN holds this uv command to uv.lock, unless it says `--no-locked` /
+    `--no-frozen` (`has(name)`: whether the command gives that option)."""
+    return (_set(env, "UV_LOCKED") and not has("no-locked")) or (_set(env, "UV_FROZEN") and not has("no-frozen"))
+
+
+def _uv_env_undone(env: Mapping[str, str], has) -> tuple[str, str] | None:  # noqa: ANN001
+    """(`--no-locked`, "UV_LOCKED=1") when the command's option is what undoes the variable CI sets."""
+    for flag, variable in (("no-locked", "UV_LOCKED"), ("no-frozen", "UV_FROZEN")):
+        if has(flag) and _set(env, variable):
+            return f"--{flag}", f"{variable}={env[variable]}"
+    return None
+
+
 def _nonempty(env: Mapping[str, str], *names: str) -> bool:
     return any((env.get(name) or "").strip() not in ("", "0", "false") for name in names)
 
@@ -672,7 +686,7 @@ class _Analysis:
             # `uv sync $SYNC_ARGS`: options from a variable are not judged (nor fixed); a value the
             # workflow sets in `env:` is read for what later commands may rely on.
             words = _expanded(cmd.command.argv[1:], cmd.env) or []
-            if "--locked" in words or _set(cmd.env, "UV_LOCKED"):
+            if "--no-locked" not in words and ("--locked" in words or _set(cmd.env, "UV_LOCKED")):
                 state.uv_checked = True
             state.uv_synced = state.lock_installed = True
             return
@@ -689,14 +703,24 @@ class _Analysis:
                         f"'{_shown(cmd.command.argv)}' upgrades past uv.lock: CI installs versions nobody "
                         f"locked or reviewed.",
                         "Drop --upgrade in CI; upgrade locally with `uv lock --upgrade` and commit uv.lock.")
-        elif not (py.has("locked", "frozen") or _set(cmd.env, "UV_LOCKED", "UV_FROZEN") or state.uv_checked):
+        elif not (py.has("locked", "frozen") or _uv_env_locks(cmd.env, py.has) or state.uv_checked):
+            undone = _uv_env_undone(cmd.env, py.has)
+            if undone:
+                flag, variable = undone
+                self.report(ED501, cmd.path, cmd.command.line,
+                            f"'{_shown(cmd.command.argv)}' undoes the {variable} that CI sets for it: with "
+                            f"{flag}, a uv.lock that no longer matches pyproject.toml is silently re-resolved "
+                            f"and CI installs versions nobody locked.",
+                            f"Drop {flag} (then {variable} holds CI to uv.lock), or use `uv sync --locked`.")
+                state.uv_synced = state.lock_installed = True
+                return
             self.report(ED501, cmd.path, cmd.command.line,
                         f"'{_shown(cmd.command.argv)}' does not hold CI to uv.lock: without --locked, a lock "
                         f"that no longer matches pyproject.toml is silently re-resolved and CI installs "
                         f"versions nobody locked.",
                         "Use `uv sync --locked` (it fails on a stale lock), or set UV_LOCKED=1 for the job.",
                         self._flag_fix(cmd, py, "--locked"))
-        if py.has("locked") or _set(cmd.env, "UV_LOCKED"):
+        if py.has("locked") or (_set(cmd.env, "UV_LOCKED") and not py.has("no-locked")):
             state.uv_checked = True
         state.uv_synced = state.lock_installed = True
 
@@ -716,7 +740,7 @@ class _Analysis:
         syncs = not (names & {"no-sync", "no-project", "script", "dry-run", "resolution"}
                      or _set(cmd.env, "UV_NO_SYNC", "UV_NO_PROJECT") or _nonempty(cmd.env, "UV_RESOLUTION")
                      or not inner or inner[0].endswith(".py"))
-        unchecked = not (names & {"frozen", "locked"} or _set(cmd.env, "UV_FROZEN", "UV_LOCKED"))
+        unchecked = not (names & {"frozen", "locked"} or _uv_env_locks(cmd.env, names.__contains__))
         if syncs and not state.uv_synced:
             cwd = _join(cmd.cwd, dict(options).get("directory")) if "directory" in names else cmd.cwd
             if "uv" in state.relocked:
@@ -727,7 +751,7 @@ class _Analysis:
                             f"that no longer matches pyproject.toml is silently re-resolved and CI runs on "
                             f"versions nobody locked.",
                             "Run `uv sync --locked` first (then `uv run` uses that), or use `uv run --locked`.",
-                            self._flag_fix(cmd, py, "--locked"))
+                            None if names & {"no-locked", "no-frozen"} else self._flag_fix(cmd, py, "--locked"))
         if "locked" in names:
             state.uv_checked = True
         if syncs:
