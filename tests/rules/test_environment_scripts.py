@@ -126,6 +126,31 @@ def test_ed412_in_composite_actions(repo):
     assert results(repo, "ED412", "ED002") == [("ED412", ".github/actions/setup/action.yml", 4), ("ED412", "action.yml", 4)]
 
 
+WIN = "on: push\njobs:\n  t:\n    runs-on: {runner}\n    steps:\n"  # steps on line 6
+
+
+@pytest.mark.parametrize("workflow", [
+    WIN.format(runner="windows-latest") + "      - run: pip install --user black\n",  # pwsh by default
+    WIN.format(runner="ubuntu-latest") + "      - shell: pwsh\n        run: pip install --user black\n",
+    WIN.format(runner="ubuntu-latest") + "      - shell: cmd\n        run: pip install --user black\n",
+    "defaults:\n  run:\n    shell: powershell\n" + WIN.format(runner="ubuntu-latest")
+    + "      - run: pip install --user black\n",
+    WIN.format(runner="${{ matrix.os }}") + "      - run: |\n          pip install `\n            --user black\n",
+])
+def test_ed412_powershell_and_cmd_steps_are_not_read_as_sh(repo, workflow):
+    repo.write(".github/workflows/ci.yml", workflow)
+    assert results(repo, "ED412", "ED413") == []
+
+
+@pytest.mark.parametrize(("workflow", "line"), [
+    (WIN.format(runner="windows-latest") + "      - shell: bash\n        run: pip install --user black\n", 7),
+    (WIN.format(runner="${{ matrix.os }}") + "      - run: pip install --user black\n", 6),
+])
+def test_ed412_sh_steps_are_still_read(repo, workflow, line):
+    repo.write(".github/workflows/ci.yml", workflow)
+    assert results(repo) == [("ED412", ".github/workflows/ci.yml", line)]
+
+
 def test_ed412_message_quotes_the_command_and_the_form(repo):
     repo.write("setup.sh", "pip install --user black\n")
     (finding,) = repo.findings("--select", "ED412")

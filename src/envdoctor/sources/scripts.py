@@ -8,7 +8,7 @@ Where commands are found, and how each place is read (never run):
 - Markdown (README*.md, docs/**/*.md): fenced blocks marked sh, bash, shell, zsh, console or
   shell-session; in a block with `$ ` prompts only the prompted lines are commands (the rest is output);
 - CI workflows, composite actions, tox.ini and noxfile.py: through `envdoctor.sources.workflows` (the
-  steps' `run:` scripts, `commands`/`commands_pre`, `session.run`/`session.install`);
+  steps' `run:` scripts in a POSIX shell, `commands`/`commands_pre`, `session.run`/`session.install`);
   these run in a throwaway runner or a tool-made environment, so their commands are marked `managed`.
 
 Commands come from `envdoctor.sources.shell.split_commands`; each block or recipe is split on its own, so
@@ -239,8 +239,14 @@ def parse_markdown(text: str, rel: str) -> tuple[ScriptFile, list[int]]:
 
 
 def _workflow_view(workflow, rel: str) -> ScriptFile:  # workflow: envdoctor.sources.workflows.Workflow
+    """The commands of a workflow's (or a composite action's) POSIX shell steps; PowerShell, cmd and
+    Python steps (`shell:`, or a Windows runner's default) are not read as sh."""
+    from envdoctor.sources.workflows import posix_script
+
     view = ScriptFile(rel, "workflow")
     for run in workflow.runs():
+        if not posix_script(run.script.shell, run.script.text):
+            continue
         env = run.env
         view.commands.extend(ScriptCommand(c, managed=True, env=env) for c in run.script.commands)
     return view
