@@ -144,3 +144,28 @@ def test_setuptools_dynamic_dependency_files_are_declarations(repo):
     # Near-miss: without the [tool.setuptools.dynamic] entry, the conventional requirements.txt is the source.
     repo.write("svc/pyproject.toml", SETUPTOOLS_DYNAMIC.replace('dependencies = { file = ["requirements.txt"] }\n', ""))
     assert [(p, line) for p, line, _ in unpinned(repo)] == [("svc/requirements.txt", 1), ("svc/requirements.txt", 2)]
+
+
+@pytest.mark.parametrize("config", [".readthedocs.yaml", ".readthedocs.yml"])
+def test_read_the_docs_installs_its_requirements_file(repo, config):
+    repo.write("docs/requirements.txt", "sphinx>=8\nfuro==2024.8.6\n")
+    repo.write(config, 'version: 2\nbuild:\n  os: ubuntu-24.04\n  tools:\n    python: "3.12"\npython:\n'
+                       "  install:\n    - method: pip\n      path: .\n    - requirements: docs/requirements.txt\n")
+    assert unpinned(repo) == [
+        ("docs/requirements.txt", 1, f"'sphinx>=8' is only a range: requirements.txt is the install source (installed "
+                                     f"by Read the Docs, {config}:10) and no lock exists, so each install may get a "
+                                     f"different version."),
+    ]
+
+
+@pytest.mark.parametrize("config", [
+    "version: 2\npython:\n  install:\n    - method: pip\n      path: .\n",  # installs the project, not the file
+    "version: 2\nsphinx:\n  configuration: docs/conf.py\n",  # no python.install
+    "version: 2\npython:\n  install:\n    - requirements: docs/other.txt\n",  # another file, not here
+    "version: 2\npython: [unbalanced\n",  # not YAML: no finding, no crash
+    "version: 2\npython:\n  install: !!python/object:os.system {}\n",  # a tag: nothing is constructed
+])
+def test_read_the_docs_near_misses(repo, config):
+    repo.write("docs/requirements.txt", "sphinx>=8\n")
+    repo.write(".readthedocs.yaml", config)
+    assert unpinned(repo) == []

@@ -22,6 +22,7 @@ from envdoctor.sources.projects import (
     python_projects,
     setuptools_requirement_files,
 )
+from envdoctor.sources.requirements import READTHEDOCS_CONFIGS, readthedocs_requirements
 from envdoctor.sources.staleness import (
     Staleness,
     compiled_staleness,
@@ -622,6 +623,24 @@ def _script_sources(context: Context, known: set[str]) -> Iterator[tuple[str, _S
                     yield found, _Source(why, constraints)
 
 
+def _readthedocs_sources(context: Context, known: set[str],
+                         projects: dict[str, PythonProject]) -> Iterator[tuple[str, _Source]]:
+    """Requirements files a Read the Docs configuration installs (`python.install[].requirements`): its
+    builds install them like CI's `pip install -r`. The configuration is read at the root and in each
+    project's folder (a monorepo's other documentation projects); its paths are relative to the root."""
+    project = context.project
+    folders = sorted({"."} | set(projects))
+    for folder in folders:
+        for name in READTHEDOCS_CONFIGS:
+            rel = name if folder == "." else f"{folder}/{name}"
+            if project.excluded(rel) or project.path_type(rel) != "file":
+                continue
+            for value, line in project.parsed("readthedocs", rel, readthedocs_requirements) or ():
+                found = _relative_source(value, (".",), known)
+                if found is not None:
+                    yield found, _Source(f"installed by Read the Docs, {rel}:{line}")
+
+
 def _relative_source(value: str, bases: tuple[str, ...], known: set[str]) -> str | None:
     if not value or "$" in value or value.startswith("/") or "{" in value:
         return None
@@ -689,6 +708,8 @@ class UnpinnedRequirements(Rule):
         for rel, source in _dockerfile_sources(context, known):
             sources.setdefault(rel, []).append(source)
         for rel, source in _script_sources(context, known):
+            sources.setdefault(rel, []).append(source)
+        for rel, source in _readthedocs_sources(context, known, projects):
             sources.setdefault(rel, []).append(source)
         for folder, item in projects.items():
             conventional = f"{folder}/requirements.txt" if folder != "." else "requirements.txt"

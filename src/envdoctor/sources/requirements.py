@@ -164,3 +164,36 @@ def _requirement(start: int, end: int, text: str, hashes: list[str], editable: b
     except InvalidRequirement as exc:
         reason = str(exc).splitlines()[0]
         return RequirementLine(start, end, text, None, tuple(hashes), editable, invalid=reason)
+
+
+# --- Read the Docs ------------------------------------------------------------------------------------------
+
+READTHEDOCS_CONFIGS = (".readthedocs.yaml", ".readthedocs.yml")
+
+
+def readthedocs_requirements(text: str, rel: str) -> list[tuple[str, int]]:
+    """The requirements files a Read the Docs configuration installs (`python: install: - requirements:
+    path`), each with its line; paths are relative to the repository root, as Read the Docs reads them.
+    Read with `yaml.compose` and the safe loader (nothing is constructed); a file that is not YAML, or not
+    shaped like a configuration, gives nothing (Read the Docs reports it; not this tool's business)."""
+    import yaml
+
+    try:
+        root = yaml.compose(re.sub("\r(?!\n)|[\x85\u2028\u2029]", " ", text), Loader=yaml.SafeLoader)
+    except (yaml.YAMLError, RecursionError):
+        return []
+
+    def value_of(node: object, key: str) -> object:
+        if isinstance(node, yaml.MappingNode):
+            for key_node, value in reversed(node.value):  # a later duplicate key wins
+                if isinstance(key_node, yaml.ScalarNode) and key_node.value == key:
+                    return value
+        return None
+
+    install = value_of(value_of(root, "python"), "install")
+    out = []
+    for entry in install.value[:1000] if isinstance(install, yaml.SequenceNode) else ():
+        path = value_of(entry, "requirements")
+        if isinstance(path, yaml.ScalarNode) and isinstance(path.value, str) and path.value.strip():
+            out.append((path.value.strip(), path.start_mark.line + 1))
+    return out
