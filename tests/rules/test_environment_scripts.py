@@ -55,7 +55,9 @@ def test_a_non_shell_script_named_sh_is_skipped():
 @pytest.mark.parametrize(("path", "text", "line"), [
     ("setup.sh", "#!/bin/sh\nset -e\nsudo pip install -r requirements.txt\n", 3),
     ("setup.sh", "sudo -H python3 -m pip install httpx\n", 1),
-    ("setup.sh", "sudo uv pip install httpx\n", 1),
+    ("setup.sh", "sudo uv pip install --system httpx\n", 1),
+    ("setup.sh", "sudo UV_SYSTEM_PYTHON=1 uv pip install httpx\n", 1),
+    ("setup.sh", "sudo uv pip install --python /usr/bin/python3 httpx\n", 1),
     ("setup.sh", "sudo /usr/local/bin/pip3 install httpx\n", 1),  # a system path, not an environment's
     ("setup.sh", "sudo -u tool pip install httpx\n", 1),  # PATH's pip, as another user: still no environment
     ("setup.sh", "sudo -Hu tool /usr/bin/python3 -m pip install httpx\n", 1),
@@ -159,6 +161,14 @@ def test_ed412_message_quotes_the_command_and_the_form(repo):
     assert "uv tool install" in finding["fix_hint"]
 
 
+def test_ed412_sudo_uv_pip_names_the_option_that_reaches_the_system(repo):
+    repo.write("setup.sh", "sudo uv pip install --system httpx\n")
+    (finding,) = repo.findings("--select", "ED412")
+    assert finding["message"] == ("`sudo uv pip install --system httpx` runs as root and, with --system, installs "
+                                  "into the system interpreter, where the operating system's own Python packages "
+                                  "live, outside every environment (sudo, --system).")
+
+
 def test_ed412_sudo_as_another_user_is_not_called_root(repo):
     repo.write("deploy.sh", "sudo -u tool pip install x\nsudo -u root pip install y\n")
     first, second = repo.findings("--select", "ED412")
@@ -187,6 +197,9 @@ def test_ed412_sudo_as_another_user_is_not_called_root(repo):
     ("deploy.sh", "sudo --user=tool -H \"$VENV/bin/pip\" install x\n"),
     ("deploy.sh", "sudo -E ./venv/bin/python3 -m pip install x\n"),
     ("deploy.sh", "sudo -u tool uv pip install x\n"),  # uv pip needs a virtual environment
+    # ... so does it as root: without --system it installs into the .venv it finds, or refuses
+    ("setup.sh", "sudo uv pip install httpx\n"),
+    ("setup.sh", "sudo uv pip install --python .venv/bin/python httpx\n"),
     ("setup.sh", "# sudo pip install x\necho 'sudo pip install x'\n"),
     ("setup.sh", "PIP_USER=0 pip install x\n"),
     ("setup.sh", "pip install --target /usr/lib/x --user-agent y x\n"),

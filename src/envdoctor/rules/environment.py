@@ -597,15 +597,36 @@ def _sudo_user(argv) -> str | None:
     return user
 
 
-def _sudo_install(command, py) -> tuple[str, str] | None:
-    """What is wrong with `sudo ... pip install` (or `python -m pip`, `uv pip`), or None when the pip is an
-    environment's own or another non-system interpreter's (`sudo -u app /opt/app/venv/bin/pip install`)."""
+def _uv_targets_system(py, env) -> str | None:  # noqa: ANN001
+    """The option by which `uv pip install` installs outside a virtual environment: `--system` (or
+    UV_SYSTEM_PYTHON), `--break-system-packages` (or UV_BREAK_SYSTEM_PACKAGES), or `--python` naming a
+    shared interpreter; None otherwise (uv pip then installs into the virtual environment it finds, or
+    refuses)."""
+    if py.has("system") or _truthy(env.get("UV_SYSTEM_PYTHON")):
+        return "--system"
+    if py.has("break-system-packages") or _truthy(env.get("UV_BREAK_SYSTEM_PACKAGES")):
+        return "--break-system-packages"
+    if any(value.startswith(_SHARED_BIN_PREFIXES) for value in py.values("python")):
+        return "--python"
+    return None
+
+
+def _sudo_install(command, py, env) -> tuple[str, str] | None:  # noqa: ANN001
+    """What is wrong with `sudo ... pip install` (or `python -m pip`, `uv pip install --system`), or None
+    when the pip is an environment's own or another non-system interpreter's (`sudo -u app
+    /opt/app/venv/bin/pip install`), or `uv pip` is not pointed at a system interpreter."""
     executable = py.executable
     if "/" in executable and not executable.startswith(_SHARED_BIN_PREFIXES):
         return None  # installs into the environment (or interpreter) that path belongs to
     user = _sudo_user(command.argv)
-    if user is not None and py.tool == "uv":
-        return None  # `uv pip` as another user: a virtual environment, or `--system` (judged below)
+    if py.tool == "uv":
+        # Without --system, uv pip refuses to install outside a virtual environment (or installs into the
+        # .venv it finds): sudo alone does not reach the system interpreter. As another user: judged below.
+        target = _uv_targets_system(py, env)
+        if target is None or user is not None:
+            return None
+        return (f"runs as root and, with {target}, installs into the system interpreter, where the operating "
+                f"system's own Python packages live, outside every environment"), f"sudo, {target}"
     where = f"pip of the system interpreter {executable}" if "/" in executable else "the pip found on PATH"
     if user is None:
         return ("runs as root and installs into the system interpreter, where the operating system's own "
@@ -627,7 +648,7 @@ def global_install(script_command, *, container: bool = False) -> tuple[str, str
     env = {**script_command.env, **assignments}
     managed = script_command.managed or container
     if py.sudo:
-        found = _sudo_install(script_command.command, py)
+        found = _sudo_install(script_command.command, py, env)
         if found is not None:
             return found
     if py.has("break-system-packages") or _truthy(env.get("PIP_BREAK_SYSTEM_PACKAGES")) \
