@@ -234,6 +234,97 @@ def test_ed106_copy_exclude_leaves_the_lock_out(repo, dockerfile, expected):
     assert results(repo, dockerfile, "ED106", files) == [("ED106", line) for line in expected]
 
 
+# `pip install .` beside the project's committed lock (red-team miss M1)
+LOCK_UV = ('version = 1\nrequires-python = ">=3.12"\n\n[[package]]\nname = "app"\nversion = "1.0"\n'
+           'source = { editable = "." }\ndependencies = [{ name = "fastapi" }]\n\n'
+           '[[package]]\nname = "fastapi"\nversion = "0.115.6"\nsource = { registry = "https://pypi.example.invalid/simple" }\n')
+LOCK_REQS = "fastapi==0.115.6 \\\n    --hash=sha256:" + "e" * 64 + "\n"
+NO_DEPS = '[project]\nname = "app"\nversion = "1.0"\ndependencies = []\n\n[build-system]\nrequires = ["hatchling"]\n' \
+          'build-backend = "hatchling.build"\n'
+EXTRAS_ONLY = NO_DEPS.replace("dependencies = []", 'dependencies = []\n\n[project.optional-dependencies]\nweb = ["fastapi>=0.110"]')
+DYNAMIC = NO_DEPS.replace("dependencies = []", 'dynamic = ["dependencies"]')
+POETRY_DEPS = POETRY_APP.replace('python = "^3.12"', 'python = "^3.12"\nfastapi = "^0.110"')
+LOCK_POETRY = '[[package]]\nname = "fastapi"\nversion = "0.115.6"\n\n[metadata]\nlock-version = "2.0"\n'
+SOURCE = UV + "COPY pyproject.toml ./\nCOPY src ./src\n"
+
+
+@pytest.mark.parametrize(("dockerfile", "files", "pyproject", "expected"), [
+    (SOURCE + "RUN pip install --no-cache-dir .\n", {"uv.lock": LOCK_UV}, PACKAGED, [6]),
+    (SOURCE + "RUN pip install --no-cache-dir -e .\n", {"uv.lock": LOCK_UV}, PACKAGED, [6]),
+    (SOURCE + "RUN uv pip install --system --no-cache /app\n", {"uv.lock": LOCK_UV}, PACKAGED, [6]),
+    (UV + "COPY . .\nRUN python -m pip install --no-cache-dir '.[web]'\n", {"uv.lock": LOCK_UV}, EXTRAS_ONLY, [5]),
+    # Poetry's lock, and a hash-pinned requirements lock
+    (SOURCE + "RUN pip install --no-cache-dir .\n", {"poetry.lock": LOCK_POETRY}, POETRY_DEPS, [6]),
+    (SOURCE + "RUN pip install --no-cache-dir .\n", {"requirements.lock.txt": LOCK_REQS}, PACKAGED, [6]),
+    # the lock installed after the project does not count
+    (UV + "COPY . .\nRUN pip install --no-cache-dir . && pip install --no-cache-dir -r requirements.lock.txt\n",
+     {"requirements.lock.txt": LOCK_REQS}, PACKAGED, [5]),
+])
+def test_ed106_project_install_beside_a_committed_lock(repo, dockerfile, files, pyproject, expected):
+    assert results(repo, dockerfile, "ED106", files, pyproject=pyproject) == [("ED106", line) for line in expected]
+
+
+@pytest.mark.parametrize(("dockerfile", "files", "pyproject"), [
+    # --no-deps (or PIP_NO_DEPS), after the lock is installed or exported
+    (SOURCE + "RUN pip install --no-cache-dir --no-deps .\n", {"uv.lock": LOCK_UV}, PACKAGED),
+    (SOURCE + "ENV PIP_NO_DEPS=1\nRUN pip install --no-cache-dir .\n", {"uv.lock": LOCK_UV}, PACKAGED),
+    (UV + "COPY requirements.lock.txt ./\nRUN uv pip install --system --no-cache -r requirements.lock.txt\nCOPY . .\n"
+          "RUN pip install --no-cache-dir --no-deps .\n", {"requirements.lock.txt": LOCK_REQS}, PACKAGED),
+    (UV + "COPY . .\nRUN pip install --no-cache-dir -r requirements.lock.txt && pip install --no-cache-dir .\n",
+     {"requirements.lock.txt": LOCK_REQS}, PACKAGED),
+    (UV + "COPY . .\nRUN uv export --frozen --no-emit-project -o /tmp/r.txt && pip install --no-cache-dir "
+          "-r /tmp/r.txt && pip install --no-cache-dir .\n", {"uv.lock": LOCK_UV}, PACKAGED),
+    # the lock installed in a builder whose environment this stage copies
+    (f"FROM python:3.12-slim{DIGEST} AS build\nWORKDIR /app\nCOPY requirements.lock.txt .\n"
+     "RUN python -m venv /venv && /venv/bin/pip install --no-cache-dir -r requirements.lock.txt\n"
+     f"FROM python:3.12-slim{DIGEST}\nCOPY --from=build /venv /venv\nWORKDIR /app\nCOPY . .\n"
+     "RUN /venv/bin/pip install --no-cache-dir .\n", {"requirements.lock.txt": LOCK_REQS}, PACKAGED),
+    # no dependencies to resolve, or not statically known
+    (SOURCE + "RUN pip install --no-cache-dir .\n", {"uv.lock": LOCK_UV}, NO_DEPS),
+    (SOURCE + "RUN pip install --no-cache-dir .\n", {"uv.lock": LOCK_UV}, DYNAMIC),
+    (UV + "COPY . .\nRUN pip install --no-cache-dir .\n", {"uv.lock": LOCK_UV}, EXTRAS_ONLY),
+    # the lock is not in the build context, or left out of it
+    (SOURCE + "RUN pip install --no-cache-dir .\n", {"uv.lock": LOCK_UV, ".dockerignore": "uv.lock\n"}, PACKAGED),
+    (UV + "COPY --exclude=uv.lock . .\nRUN pip install --no-cache-dir .\n", {"uv.lock": LOCK_UV}, PACKAGED),
+    # a lock that records none of the project's dependencies, or a pinned file without hashes
+    (SOURCE + "RUN pip install --no-cache-dir .\n", {"uv.lock": "version = 1\n"}, PACKAGED),
+    (SOURCE + "RUN pip install --no-cache-dir .\n", {"uv.lock": "", "requirements.txt": "fastapi==0.115.6\n"},
+     PACKAGED),
+    # constraints pin what the project leaves open; wheels from a local folder only
+    (SOURCE + "RUN pip install --no-cache-dir -c requirements.lock.txt .\n", {"requirements.lock.txt": LOCK_REQS}, PACKAGED),
+    (SOURCE + "RUN pip install --no-cache-dir --no-index --find-links /wheels .\n", {"uv.lock": LOCK_UV}, PACKAGED),
+])
+def test_ed106_project_install_must_not_flag(repo, dockerfile, files, pyproject):
+    assert results(repo, dockerfile, "ED106", files, pyproject=pyproject) == []
+
+
+def test_ed106_project_install_lock_not_committed(repo):
+    repo.write("Dockerfile", SOURCE + "RUN pip install --no-cache-dir .\n")
+    repo.write("pyproject.toml", PACKAGED)
+    repo.write("src/app/__init__.py", "")
+    repo.init_git()
+    repo.write("uv.lock", LOCK_UV)  # in the build context, but not committed
+    assert repo.codes("--select", "ED106") == []
+    repo.git("add", "uv.lock")
+    repo.git("commit", "-q", "-m", "lock")
+    assert repo.codes("--select", "ED106") == ["ED106"]
+
+
+def test_ed106_project_install_message_and_advice_for_uv_lock(repo):
+    results(repo, SOURCE + "RUN pip install --no-cache-dir .\n", "ED106", {"uv.lock": LOCK_UV})
+    (finding,) = repo.findings("--select", "ED106")
+    assert "'fastapi>=0.110'" in finding["message"] and "uv.lock is committed" in finding["message"]
+    assert "uv sync --locked --no-editable" in finding["fix_hint"]
+
+
+def test_ed106_project_install_advice_for_a_requirements_lock(repo):
+    results(repo, SOURCE + "RUN uv pip install --system .\n", "ED106", {"requirements.lock.txt": LOCK_REQS})
+    (finding,) = repo.findings("--select", "ED106")
+    assert "requirements.lock.txt is committed" in finding["message"]
+    assert "`uv pip install --require-hashes -r requirements.lock.txt`" in finding["fix_hint"]
+    assert "`uv pip install --no-deps .`" in finding["fix_hint"]
+
+
 def test_ed106_message_quotes_the_unpinned_line(repo):
     results(repo, UV + "COPY requirements.in .\nRUN pip install --no-cache-dir -r requirements.in\n", "ED106",
             {"requirements.in": "# deps\nflask>=3\n"})

@@ -1018,6 +1018,170 @@ def _lock_missing(build: Build, step: RunStep, command: RunCommand, lockfile: st
     return build.locate(step.stage, step, f"{folder}/{lockfile}").absent
 
 
+# `pip install .` while the project's lock is committed and in the build context (red-team miss M1)
+
+def _lock_step(py: PyCommand | None) -> bool:
+    """A command that installs a lock, or writes one to install (an export or a compile). Any `-r` file
+    counts: it may be an export of the lock (not guessed at)."""
+    if py is None:
+        return False
+    if py.action in ("export", "compile", "pip compile"):
+        return True
+    if py.tool in ("uv", "poetry", "pdm", "pipenv") and py.action in ("sync", "install", "pip sync"):
+        return True
+    if py.tool == "pip" and py.action in ("install", "wheel", "download") \
+            or py.tool == "uv" and py.action == "pip install":
+        return bool(py.values("requirement"))
+    return False
+
+
+def _lock_steps(build: Build) -> tuple[dict[int, int], dict[int, bool]]:
+    """Per stage: the position of its first own step that installs or exports a lock (a COPY --from a
+    stage that did counts), and whether one did by the end of the stage or up its FROM-chain. One pass in
+    stage order (a base or a copied stage always comes earlier)."""
+    memo = build.memo.setdefault("lock_steps", {})
+    if "first" not in memo:
+        first: dict[int, int] = {}
+        at_end: dict[int, bool] = {}
+        for stage in build.dockerfile.stages:
+            for position, step in enumerate(build.own_steps(stage)):
+                if isinstance(step, RunStep) and any(_lock_step(c.py) for c in step.commands) \
+                        or isinstance(step, CopyStep) and step.from_stage is not None \
+                        and at_end.get(step.from_stage.index, False):
+                    first[stage.index] = position
+                    break
+            base = build.base(stage)
+            at_end[stage.index] = stage.index in first or (base is not None and at_end.get(base.index, False))
+        memo["first"], memo["at_end"] = first, at_end
+    return memo["first"], memo["at_end"]
+
+
+def _lock_installed_before(build: Build, step: RunStep, command: RunCommand) -> bool:
+    """An install or export of a lock ran before `command`: earlier in its RUN, its stage or the stages
+    the stage is built FROM."""
+    first, at_end = _lock_steps(build)
+    base = build.base(step.stage)
+    if base is not None and at_end.get(base.index, False):
+        return True
+    positions = build.memo.setdefault("lock_step_positions", {})
+    if step.stage.index not in positions:
+        positions[step.stage.index] = {id(item): i for i, item in enumerate(build.own_steps(step.stage))}
+    position = positions[step.stage.index].get(id(step))
+    if position is None or first.get(step.stage.index, position + 1) < position:
+        return True
+    for earlier in step.commands:
+        if earlier is command:
+            return False
+        if _lock_step(earlier.py):
+            return True
+    return True
+
+
+_LOCK_PREFERENCE = {"uv": 0, "poetry": 1, "pdm": 2, "requirements": 3}
+
+
+def _python_project(build: Build, folder: str):
+    """The project model's Python project in repository folder `folder`, or None."""
+    from envdoctor.sources.projects import python_projects
+
+    memo = build.memo.setdefault("python_projects", {})
+    if not memo:
+        memo.update({clean_path(p.directory): p for p in python_projects(build.project)})
+        memo[None] = None  # filled
+    return memo.get(clean_path(folder))
+
+
+def _committed_lock_in_context(build: Build, folder: str, copied_by: CopyStep | None, names: set[str]):
+    """The committed lock of the project in repository folder `folder` (uv.lock, poetry.lock, pdm.lock or
+    a hash-pinned requirements lock) that is in the build context, not left out by .dockerignore or by the
+    --exclude of the COPY that brought the project in, and that records one of the project's dependencies
+    (`names`): (the lock, its path relative to the context), or None."""
+    git = build.project.git
+    if not git.available or not build.ignore_known:
+        return None
+    item = _python_project(build, folder)
+    if item is None:
+        return None
+    prefix = "" if build.context in (".", "") else clean_path(build.context) + "/"
+    found = []
+    for lock in item.locks:
+        if lock.kind not in _LOCK_PREFERENCE or lock.view is None or not lock.path.startswith(prefix):
+            continue
+        if lock.kind == "requirements" and not (lock.view.hashed and lock.view.fully_pinned):
+            continue
+        rel = lock.path[len(prefix):]
+        if not git.tracked(lock.path) or build.ignored(rel) or not names & set(lock.view.locked()):
+            continue
+        if copied_by is not None and copied_by.excluding:
+            parts = rel.split("/")
+            if copied_by.exclude is None or any(copied_by.exclude.excludes("/".join(parts[i:]))
+                                                for i in range(len(parts))):
+                continue  # the COPY leaves the lock out on purpose (or may: a pattern not known)
+        found.append((_LOCK_PREFERENCE[lock.kind], lock.path, lock, rel))
+    if not found:
+        return None
+    _, _, lock, rel = min(found)
+    return lock, rel
+
+
+def _lock_advice(lock, rel: str, py: PyCommand) -> str:
+    pip = "uv pip" if py.tool == "uv" else "pip"
+    then = f"then `{pip} install --no-deps .`"
+    name = rel.rpartition("/")[2]
+    if lock.kind == "uv":
+        return (f"COPY uv.lock in and use `uv sync --locked --no-editable`; or export it (`uv export --no-emit-project "
+                f"--format requirements.txt -o requirements.txt`), `{pip} install --require-hashes -r "
+                f"requirements.txt`, {then}.")
+    if lock.kind == "poetry":
+        return (f"Export the lock (`poetry export -f requirements.txt -o requirements.txt`), `{pip} install "
+                f"--require-hashes -r requirements.txt`, {then}; or `poetry install --only main` with poetry.lock.")
+    if lock.kind == "pdm":
+        return (f"Export the lock (`pdm export --prod -o requirements.txt`), `{pip} install --require-hashes -r "
+                f"requirements.txt`, {then}; or `pdm install --prod` with pdm.lock.")
+    return f"COPY {rel} in, `{pip} install --require-hashes -r {name}`, {then}."
+
+
+def _project_install_ignoring_lock(build: Build, step: RunStep, command: RunCommand) -> Hit | None:
+    """`pip install .` / `pip install -e .` / `uv pip install .` resolving the project's dependency ranges
+    afresh while its committed lock is in the build context."""
+    py = command.py
+    assert py is not None
+    env = command.env
+    if py.action not in ("install", "pip install") or py.values("requirement") or py.has("no-deps", "no-index"):
+        return None
+    if _truthy_or_unknown(env, "PIP_NO_DEPS") or _set(env, "PIP_NO_INDEX") or _set(env, "UV_NO_INDEX"):
+        return None
+    words = [w for w in (*py.values("editable"), *py.positionals) if _local_project(w)]
+    if len(words) != 1 or "$" in words[0] or (command.cwd is None and not words[0].startswith("/")):
+        return None
+    word = words[0]
+    path = word.split("[", 1)[0]
+    extras = [e.strip() for e in word.partition("[")[2].rstrip("]").split(",") if e.strip()]
+    folder = path if path.startswith("/") else f"{command.cwd}/{path}"
+    found = build.locate(step.stage, step, f"{folder}/pyproject.toml")
+    if not found.present or found.rel is None:
+        return None
+    repo_folder = build.path(found.rel).rpartition("/")[0] or "."
+    item = _python_project(build, repo_folder)
+    if item is None or item.dynamic:
+        return None
+    groups = {"dependencies", "poetry:main"} | {f"extra:{e.lower().replace('_', '-')}" for e in extras}
+    declared = [d for d in item.declared if d.group in groups and d.name]
+    if not declared:
+        return None  # nothing to resolve
+    copied_by = found.step if isinstance(found.step, CopyStep) else None
+    locked = _committed_lock_in_context(build, repo_folder, copied_by, {d.name for d in declared})
+    if locked is None or _lock_installed_before(build, step, command):
+        return None
+    lock, rel = locked
+    example = declared[0].text
+    return Hit(f"'{_quote(py)}' resolves the project's dependency ranges (e.g. '{example}') afresh at build time, "
+               f"while its lock {rel} is committed and in the build context: the image does not get the versions "
+               f"the lock records.",
+               line=command.command.line,
+               fix_hint=_lock_advice(lock, rel, py))
+
+
 class ImageIgnoresLockfile(Rule):
     code = "ED106"
     name = "image-ignores-lockfile"
@@ -1065,6 +1229,9 @@ class ImageIgnoresLockfile(Rule):
             elif py.tool == "pip" or (py.tool == "uv" and py.action in ("pip install", "pip sync")):
                 if py.has("constraint") or _set(env, "PIP_CONSTRAINT") or _set(env, "UV_CONSTRAINT"):
                     continue
+                project_hit = _project_install_ignoring_lock(build, step, command)
+                if project_hit is not None:
+                    yield project_hit
                 names = py.values("requirement") + (list(py.positionals) if py.action == "pip sync" else [])
                 for name in names:
                     if py.tool == "uv" and name.rsplit("/", 1)[-1] in ("pyproject.toml", "setup.cfg", "setup.py"):
