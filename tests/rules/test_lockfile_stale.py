@@ -329,6 +329,30 @@ def test_pdm(repo, label, old, new, words):
         assert path == "pyproject.toml" and words in message
 
 
+@pytest.mark.parametrize(("old", "new", "line", "words"), [
+    ('lint = ["packaging"]\n', 'lint = ["packaging"]\ntyping = ["mypy"]\n', 19,
+     "the dependency group 'typing' in [tool.pdm.dev-dependencies] was added ('mypy') (pdm.lock has no such group)"),
+    ('Dev = ["colorama"]\n', 'Dev = ["colorama"]\nDocs = []\n', 12,
+     "the dependency group 'Docs' in [dependency-groups] was added (pdm.lock has no such group)"),
+])
+def test_pdm_added_dependency_group_is_named_at_its_line(repo, old, new, line, words):
+    install(repo, "pdm-project")
+    edit(repo, "pyproject.toml", old, new)
+    ((path, found_line, message),) = stale(repo)
+    assert (path, found_line) == ("pyproject.toml", line)
+    assert message.endswith(words + ".")
+
+
+def test_pdm_group_missing_from_the_lock_with_another_change_is_not_called_added(repo):
+    # A group left out with `pdm lock -G` is still hashed: when removing the new group does not explain the
+    # hash, it is not named as added (the generic hash message remains).
+    install(repo, "pdm-project")
+    edit(repo, "pyproject.toml", 'lint = ["packaging"]\n', 'lint = ["packaging"]\ntyping = ["mypy"]\n')
+    edit(repo, "pyproject.toml", '"click>=8.1"', '"click >= 8.1"')
+    ((path, line, message),) = stale(repo)
+    assert "was added" not in message and "its content_hash no longer matches" in message and line == 5
+
+
 def test_pdm_lock_inputs_and_workspaces_are_not_hash_checked(repo):
     install(repo, "pdm-project")
     edit(repo, "pyproject.toml", '"click>=8.1"', '"click >= 8.1"')

@@ -1165,6 +1165,10 @@ def pdm_staleness(item: PythonProject, lock: PdmLock) -> Staleness | None:
         if algorithm != "sha256" or value == pdm_content_hash(pyproject.data):
             return None
     locked_groups = set(lock.groups)
+    if hashed and locked_groups:
+        added = _pdm_added_groups(pyproject, locked_groups, value)
+        if added:
+            return Staleness(lock.path, pyproject.path, added)
 
     def in_lock(declared: Declared) -> bool:
         if declared.group == "dependencies":
@@ -1191,6 +1195,49 @@ def pdm_staleness(item: PythonProject, lock: PdmLock) -> Staleness | None:
                      reason="its content_hash no longer matches the dependency declarations of pyproject.toml "
                             "(PDM hashes them as written: reordering or reformatting a requirement counts too)",
                      line_hint=pyproject.line_of("project", "dependencies"))
+
+
+def _pdm_group_tables(pyproject: PyProject) -> list[tuple[tuple[str, ...], dict[str, Any]]]:
+    tables = []
+    groups = pyproject.data.get("dependency-groups")
+    if isinstance(groups, dict):
+        tables.append((("dependency-groups",), groups))
+    dev = pyproject.tool("pdm").get("dev-dependencies")
+    if isinstance(dev, dict):
+        tables.append((("tool", "pdm", "dev-dependencies"), dev))
+    return tables
+
+
+def _pdm_added_groups(pyproject: PyProject, locked: set[str], recorded_hash: str) -> list[Change]:
+    """Dependency groups (`[dependency-groups]` or `[tool.pdm.dev-dependencies]`) that pdm.lock does not
+    list, named as added when the pyproject.toml without them hashes to the lock's content_hash: then
+    they are exactly what changed. (A group left out with `pdm lock -G` is hashed all the same, so a
+    group missing from the lock alone proves nothing.)"""
+    tables = _pdm_group_tables(pyproject)
+    new = {canonicalize_name(g) for _, table in tables for g in table if isinstance(g, str)} - locked
+    if not new:
+        return []
+    data = dict(pyproject.data)
+    for keys, table in tables:
+        kept = {g: v for g, v in table.items() if not (isinstance(g, str) and canonicalize_name(g) in new)}
+        if keys == ("dependency-groups",):
+            data["dependency-groups"] = kept
+        else:
+            tool = dict(data.get("tool") or {})
+            tool["pdm"] = {**tool.get("pdm", {}), "dev-dependencies": kept}
+            data["tool"] = tool
+    if pdm_content_hash(data) != recorded_hash:
+        return []
+    changes = []
+    for keys, table in tables:
+        where = "[dependency-groups]" if keys == ("dependency-groups",) else "[tool.pdm.dev-dependencies]"
+        for group, values in table.items():
+            if isinstance(group, str) and canonicalize_name(group) in new:
+                shown = ", ".join(f"'{v}'" for v in values if isinstance(v, str)) if isinstance(values, list) else ""
+                changes.append(Change(f"the dependency group '{group}' in {where} was added"
+                                      + (f" ({shown})" if shown else "") + " (pdm.lock has no such group)",
+                                      pyproject.path, pyproject.line_of(*keys, group)))
+    return changes
 
 
 def pipenv_staleness(item: PythonProject, lock: PipfileLock) -> Staleness | None:
