@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
 
 from conftest import run_cli, run_subprocess
 
@@ -211,3 +212,48 @@ def test_a_run_whose_reader_went_away_is_not_stored_in_the_result_cache(repo, tm
     code, stderr = _closed_reader("check", str(repo.root), env=env)
     assert code == 1
     assert "the reader of stdout went away" in stderr
+
+
+def _monorepo(repo):
+    repo.write("envdoctor.toml", 'ignore = ["ED102"]\n')
+    repo.write("services/api/pyproject.toml",
+               '[project]\nname = "api"\nversion = "1"\nrequires-python = ">=3.12"\n\n[tool.envdoctor]\nignore = ["ED104"]\n')
+    for service in ("api", "web"):
+        repo.write(f"services/{service}/Dockerfile", "FROM python:3.12-slim\nRUN pip install flask==3.0.3\n")
+    repo.init_git()
+
+
+def test_a_sub_project_with_its_own_config_reports_paths_from_the_top_of_the_repository(repo):
+    _monorepo(repo)
+    api = str(repo.root / "services" / "api")
+    # services/api's own configuration applies (ED104 ignored, ED102 not): it is the project root ...
+    findings = json.loads(run_cli("check", api, "--format", "json").stdout)["findings"]
+    assert [(f["code"], f["path"]) for f in findings] == [("ED102", "services/api/Dockerfile")]
+    # ... but paths are given from the top of the working tree, as GitHub and code scanning read them.
+    github = run_cli("check", api, "--format", "github").stdout
+    assert "file=services/api/Dockerfile," in github
+    sarif = json.loads(run_cli("check", api, "--format", "sarif").stdout)
+    uris = {loc["physicalLocation"]["artifactLocation"]["uri"]
+            for result in sarif["runs"][0]["results"] for loc in result["locations"]}
+    assert uris == {"services/api/Dockerfile"}
+
+
+def test_several_paths_use_the_outermost_root_whatever_their_order(repo):
+    _monorepo(repo)
+    api, web = str(repo.root / "services" / "api"), str(repo.root / "services" / "web")
+    one = run_cli("check", api, web, "--format", "concise")
+    other = run_cli("check", web, api, "--format", "concise")
+    assert one.exit_code == other.exit_code == 1
+    assert one.stdout == other.stdout
+    assert "services/api/Dockerfile:2:1: ED104" in one.stdout  # the root's configuration for the whole run
+    verbose = run_cli("check", api, web, "-v").stdout
+    assert "note: services/api/pyproject.toml: its envdoctor configuration is not used by this run" in verbose
+
+
+def test_paths_in_two_repositories_are_a_usage_error_in_either_order(tmp_path):
+    for name in ("a", "b"):
+        (tmp_path / name).mkdir()
+        subprocess.run(["git", "init", "-q", str(tmp_path / name)], check=True)
+    for order in (("a", "b"), ("b", "a")):
+        result = run_cli("check", *(str(tmp_path / n) for n in order))
+        assert result.exit_code == 2 and "check them separately" in result.stderr

@@ -36,13 +36,60 @@ def find_root(start: Path) -> Path:
         if any((candidate / marker).exists() for marker in ROOT_MARKERS):
             return candidate
         pyproject = candidate / "pyproject.toml"
-        if pyproject.is_file():
-            try:
-                if b"[tool.envdoctor" in pyproject.read_bytes()[: 1 << 20]:
-                    return candidate
-            except OSError:
-                pass
+        if pyproject.is_file() and _has_config(pyproject):
+            return candidate
     return folder
+
+
+def _run_root(targets: list[Path], resolved: list[Path]) -> tuple[Path, list[Path]]:
+    """The project root of a run over `targets` (their resolved paths): of the roots of the paths (find_root),
+    the outermost, which must hold every path, whatever their order. Also the config files of the other
+    roots, which this run does not use (one configuration per run)."""
+    roots = [find_root(t) for t in targets]
+    outermost = min(roots, key=lambda r: len(r.parts))
+    for target, full in zip(targets, resolved):
+        if full != outermost and outermost not in full.parents:
+            fail(f"path {target} is outside the project root {outermost} (of {targets[roots.index(outermost)]}): "
+                 "check them separately")
+    unused = [config for other in dict.fromkeys(r for r in roots if r != outermost)
+              for config in (other / "envdoctor.toml", other / ".envdoctor.toml", other / "pyproject.toml")
+              if config.is_file() and (config.name != "pyproject.toml" or _has_config(config))]
+    return outermost, unused
+
+
+def _has_config(pyproject: Path) -> bool:
+    try:
+        return b"[tool.envdoctor" in pyproject.read_bytes()[: 1 << 20]
+    except OSError:
+        return False
+
+
+def _display_prefix(root: Path) -> str:
+    """Where the project root is inside the git working tree that holds it ("services/api"), when a config
+    file below the top made it the root; "" otherwise. Output paths are given from the top of the working
+    tree, as code scanning, GitHub annotations and `git apply` read them, never with `..`."""
+    for folder in root.parents:
+        if (folder / ".git").exists():
+            return root.relative_to(folder).as_posix()
+    return ""
+
+
+def _under(prefix: str, result: Any) -> Any:
+    """The scan's result with every path given from the top of the working tree (see _display_prefix)."""
+    from dataclasses import replace
+
+    def shown(path: str) -> str:
+        return prefix if path in (".", "") else f"{prefix}/{path}"
+
+    source_lines = result.source_lines
+
+    def lines_of(path: str) -> list[str] | None:  # reports look up a finding's file by its shown path
+        if source_lines is None:
+            return None
+        return source_lines(path[len(prefix) + 1:] if path.startswith(prefix + "/") else ".")
+
+    return replace(result, findings=[replace(f, path=shown(f.path)) for f in result.findings],
+                   source_lines=lines_of)
 
 
 def _csv(values: tuple[str, ...]) -> tuple[str, ...] | None:
@@ -131,12 +178,9 @@ def _check(paths, output_format, output, select, extend_select, ignore, fail_on,
     for target in targets:
         if not os.path.lexists(target):
             fail(f"path does not exist: {target}")
-    root = find_root(targets[0])
-    note_root(root)  # the result cache looks up git's inputs from here (when this run is recorded)
     resolved = [t.resolve() for t in targets]
-    for target, full in zip(targets, resolved):
-        if full != root and root not in full.parents:
-            fail(f"path {target} is outside the project root {root}")
+    root, unused_configs = _run_root(targets, resolved)
+    note_root(root)  # the result cache looks up git's inputs from here (when this run is recorded)
     try:
         config = load_config(root, config_file)
         # As in ruff: --select starts the selection afresh (the configured select and ignore no longer
@@ -166,6 +210,16 @@ def _check(paths, output_format, output, select, extend_select, ignore, fail_on,
         fail(str(exc))
     if diff:
         return _show_diff(root, result, unsafe_fixes, quiet, output)
+
+    prefix = _display_prefix(root)
+    if prefix:
+        result = _under(prefix, result)
+    if verbose:
+        for unused in unused_configs:
+            shown = "/".join(part for part in (prefix, unused.relative_to(root).as_posix()) if part)
+            result.notes.append(f"{shown}: its envdoctor configuration is not used by this run, which uses the "
+                                f"project root's (one configuration per run); check {shown.rpartition('/')[0]} "
+                                "on its own to use it")
 
     stream = sys.stdout
     handle = None
