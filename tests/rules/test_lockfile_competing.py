@@ -184,3 +184,38 @@ def test_unknown_versions_are_info(repo, name, text, line, words):
 def test_known_versions_are_not_reported(repo, name, text):
     repo.write(name, text)
     assert repo.findings("--select", "ED207") == []
+
+
+POETRY_EXPORT = ('certifi==2024.8.30 ; python_version >= "3.11" and python_version < "4.0" \\\n'
+                 '    --hash=sha256:' + "a" * 64 + '\n'
+                 'requests==2.31.0 ; python_version >= "3.11" and python_version < "4.0" \\\n'
+                 '    --hash=sha256:' + "b" * 64 + '\n')
+
+
+def test_stale_poetry_export_is_named_at_the_disagreeing_pin(repo):
+    # A Poetry project with a `poetry export` (every line ==, hashed, Poetry's markers) that lags behind
+    # poetry.lock: a stale export, at its line, not "nobody knows which one CI builds from" at line 1.
+    repo.write("pyproject.toml", PYPROJECT + '[tool.poetry]\npackage-mode = false\n')
+    repo.write("poetry.lock", POETRY_LOCK)
+    repo.write("requirements.txt", POETRY_EXPORT)
+    assert competing(repo) == []
+    repo.write("requirements.txt", POETRY_EXPORT.replace("requests==2.31.0", "requests==2.30.0"))
+    (finding,) = repo.findings("--select", "ED205")
+    assert (finding["path"], finding["line"]) == ("requirements.txt", 3)
+    assert finding["message"] == ("requirements.txt has the shape of a `poetry export` of poetry.lock (every line "
+                                  "pinned with == and hashed, with Poetry's markers) but is a stale export: requests "
+                                  "2.30.0 here, 2.31.0 in poetry.lock.")
+    assert finding["fix_hint"].startswith("Export it again from poetry.lock: `poetry export -f requirements.txt")
+
+
+@pytest.mark.parametrize("text", [
+    "requests==2.30.0\n",  # no hashes, no markers: not certainly an export
+    POETRY_EXPORT.replace("requests==2.31.0", "requests==2.30.0").replace('"4.0"', "'4.0'"),  # other quoting
+    "--index-url https://pypi.example.invalid/simple\n" + POETRY_EXPORT.replace("requests==2.31.0", "requests==2.30.0"),
+])
+def test_disagreeing_file_without_the_export_shape_keeps_the_competing_message(repo, text):
+    repo.write("pyproject.toml", PYPROJECT + '[tool.poetry]\npackage-mode = false\n')
+    repo.write("poetry.lock", POETRY_LOCK)
+    repo.write("requirements.txt", text)
+    ((path, message),) = competing(repo)
+    assert path == "requirements.txt" and "nobody knows which one CI" in message

@@ -422,6 +422,41 @@ def _competes(lock: LockRef, primary: LockRef, item: PythonProject) -> tuple[boo
     return True, ""
 
 
+_POETRY_MARKER_RE = re.compile(r'^python_(full_)?version\s*(>=|<|<=|>|==|!=)\s*"[0-9.*]+"'
+                               r'(\s+(and|or)\s+python_(full_)?version\s*(>=|<|<=|>|==|!=)\s*"[0-9.*]+")*$')
+
+
+def _stale_poetry_export(lock: LockRef, primary: LockRef) -> tuple[int, str] | None:
+    """A requirements file with the exact shape `poetry export` writes (no compile header, every line
+    `name==version ; <Python markers in double quotes>` with hashes) that disagrees with poetry.lock: the
+    line of the first disagreeing pin and what disagrees. None when the shape is not certain."""
+    view, locked = lock.view, primary.view
+    if primary.kind != "poetry" or lock.kind != "requirements" or not isinstance(view, RequirementsLock) \
+            or locked is None or view.requirements is None or view.tool is not None or not view.hashed:
+        return None
+    lines = view.requirements.requirements
+    if not lines or view.requirements.options:
+        return None
+    for line in lines:
+        marker = line.text.partition(";")[2].strip()
+        if not line.pinned or line.requirement is None or line.requirement.url or not _POETRY_MARKER_RE.match(marker):
+            return None
+    theirs = locked.locked()
+    disagreeing: list[tuple[int, str]] = []
+    for line in lines:
+        name = line.name or ""
+        version = next(iter(line.requirement.specifier)).version if line.requirement else ""
+        other = sorted({e.version for e in theirs.get(name, []) if e.version})
+        if other and version not in other:
+            disagreeing.append((line.line, f"{name} {version} here, {'/'.join(other)} in {_name(primary.path)}"))
+    if not disagreeing:
+        return None
+    shown = "; ".join(text for _, text in disagreeing[:3])
+    if len(disagreeing) > 3:
+        shown += f"; and {len(disagreeing) - 3} more"
+    return disagreeing[0][0], shown
+
+
 _KIND_ORDER = ("uv", "poetry", "pdm", "pipenv", "pylock", "requirements", "conda-lock", "conda-explicit")
 
 
@@ -495,6 +530,15 @@ class CompetingLockfiles(Rule):
         if item.is_fixture:
             return  # a test suite's fixture project
         for lock, primary, detail in _competitors(item):
+            stale_export = _stale_poetry_export(lock, primary)
+            if stale_export is not None:
+                line, shown = stale_export
+                yield Hit(f"{_name(lock.path)} has the shape of a `poetry export` of {primary.path} (every line "
+                          f"pinned with == and hashed, with Poetry's markers) but is a stale export: {shown}.",
+                          path=lock.path, line=line,
+                          fix_hint=f"Export it again from {primary.path}: `poetry export -f requirements.txt "
+                                   f"-o {lock.path}` (with the options it was exported with), or delete it.")
+                continue
             tool = (f" (the project is configured for {_TOOL_NAMES.get(item.tool, item.tool)})"
                     if item.tool and item.tool == primary.tool and _configured_for(item, item.tool) else "")
             yield Hit(f"{_name(lock.path)} and {primary.path} both lock project {item.label}{detail}: nobody knows "
