@@ -98,6 +98,18 @@ def test_select_ignore_and_extend_select_flags(repo):
     assert repo.codes("--select", "ED101,ED102") == ["ED101", "ED102"]
 
 
+def test_command_line_flags_are_a_layer_over_the_configuration(repo):
+    # As in ruff: --extend-select on the command line runs a rule the configuration ignores; within the
+    # configuration itself `ignore` still wins; --ignore on the command line takes a rule out again.
+    repo.write("envdoctor.toml", 'ignore = ["ED1"]\nextend-select = ["ED101"]\n')
+    repo.write("Dockerfile", "FROM python\nFROM python:3.12\n")
+    assert repo.codes() == []
+    assert repo.codes("--extend-select", "ED101") == ["ED101"]
+    assert repo.codes("--extend-select", "ED1") == ["ED101", "ED102"]
+    assert repo.codes("--extend-select", "ED1", "--ignore", "ED101") == ["ED102"]
+    assert repo.codes("--select", "ED102", "--extend-select", "ED101") == ["ED101", "ED102"]
+
+
 def test_unknown_rule_selector_is_a_usage_error(repo):
     result = repo.check("--select", "ED999")
     assert result.exit_code == 2

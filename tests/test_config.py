@@ -48,7 +48,9 @@ def test_every_key(repo):
 @pytest.mark.parametrize(("table", "message"), [
     ({"selct": ["ED1"]}, "unknown configuration key 'tool.envdoctor.selct'"),
     ({"docker": {"allowed_images": []}}, "unknown configuration key 'tool.envdoctor.docker.allowed_images'"),
-    ({"select": "ED1,ED2"}, None),  # a string is read as one selector: accepted
+    ({"select": "ED1,ED2"}, "'tool.envdoctor.select' must be a list of strings, not a string: write "
+                            'select = ["ED1", "ED2"]'),
+    ({"docker": {"allowed-images": "python:*"}}, "'tool.envdoctor.docker.allowed-images' must be a list of strings"),
     ({"select": [1]}, "'tool.envdoctor.select' must be a list of strings"),
     ({"fail-on": "fatal"}, "unknown severity 'fatal'"),
     ({"severity": {"ED101": "high"}}, "unknown severity 'high'"),

@@ -168,7 +168,7 @@ def _check(paths, output_format, output, select, extend_select, ignore, fail_on,
            digest_map=None) -> int:
     from envdoctor.cache import note_root
     from envdoctor.config import ConfigError, load_config, with_overrides
-    from envdoctor.engine import scan
+    from envdoctor.engine import scan, select_rules
     from envdoctor.findings import Severity
     from envdoctor.registry import RegistryError, load_rules
     from envdoctor.report import Report, no_source, renderer
@@ -183,19 +183,24 @@ def _check(paths, output_format, output, select, extend_select, ignore, fail_on,
     note_root(root)  # the result cache looks up git's inputs from here (when this run is recorded)
     try:
         config = load_config(root, config_file)
-        # As in ruff: --select starts the selection afresh (the configured select and ignore no longer
-        # apply); --extend-select and --ignore add to what is configured.
-        cli_select, cli_ignore = _csv(select), _csv(ignore) or ()
+        registry = load_rules()
+        # As in ruff, the command line is a layer over the configuration: --select starts the selection
+        # afresh (the configured select and ignore no longer apply); --extend-select runs its rules even
+        # where the configuration ignores them; --ignore takes rules out.
+        cli_select, cli_ignore, cli_extend = _csv(select), _csv(ignore) or (), _csv(extend_select)
+        if cli_select is None and cli_extend:
+            configured = tuple(rule.code for rule in select_rules(registry, config))
+            config = with_overrides(config, select=configured, extend_select=cli_extend, ignore=cli_ignore)
+        else:
+            config = with_overrides(config, select=cli_select,
+                                    extend_select=(config.extend_select + cli_extend) if cli_extend else None,
+                                    ignore=cli_ignore if cli_select else config.ignore + cli_ignore)
         config = with_overrides(
             config,
-            select=cli_select,
-            extend_select=(config.extend_select + _csv(extend_select)) if extend_select else None,
-            ignore=cli_ignore if cli_select else config.ignore + cli_ignore,
             fail_on=Severity.parse(fail_on) if fail_on else None,
             python=python,  # probed only by the rules that need it (envdoctor.doctor); a failure is one line
             digest_map=_digest_map(digest_map),
         )
-        registry = load_rules()
         fixed = None
         if fix and not diff:
             from envdoctor.fixes import fix_loop

@@ -108,8 +108,9 @@ def _where(prefix: str, key: str) -> str:
 
 
 def _str_list(value: Any, key: str) -> tuple[str, ...]:
-    if isinstance(value, str):
-        value = [value]
+    if isinstance(value, str):  # as ruff: a list is a list (`select = "ED1,ED2"` is one selector or two?)
+        raise ConfigError(f"'{key}' must be a list of strings, not a string: write {key.rpartition('.')[2]} = "
+                          f"[{', '.join(repr(v.strip()).replace(chr(39), chr(34)) for v in value.split(','))}]")
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
         raise ConfigError(f"'{key}' must be a list of strings")
     return tuple(v.strip() for v in value)
