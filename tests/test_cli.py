@@ -269,3 +269,16 @@ def test_paths_in_two_repositories_are_a_usage_error_in_either_order(tmp_path):
     for order in (("a", "b"), ("b", "a")):
         result = run_cli("check", *(str(tmp_path / n) for n in order))
         assert result.exit_code == 2 and "check them separately" in result.stderr
+
+
+def test_verbose_names_a_second_configuration_file_that_is_not_used(repo):
+    repo.write("envdoctor.toml", 'ignore = ["ED102"]\n')
+    repo.write("pyproject.toml", '[project]\nname = "x"\nversion = "1"\nrequires-python = ">=3.12"\n\n'
+                                 '[tool.envdoctor]\nignore = ["ED101"]\n')
+    repo.write("Dockerfile", "FROM python\n")
+    result = repo.check("-v")
+    assert "ED101" in result.stdout  # envdoctor.toml wins
+    assert "note: pyproject.toml: its envdoctor configuration is not used by this run" in result.stdout
+    # Near-miss: a pyproject.toml without [tool.envdoctor] is not a configuration file.
+    repo.write("pyproject.toml", '[project]\nname = "x"\nversion = "1"\nrequires-python = ">=3.12"\n')
+    assert "not used by this run" not in repo.check("-v").stdout

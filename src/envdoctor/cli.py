@@ -180,6 +180,10 @@ def _check(paths, output_format, output, select, extend_select, ignore, fail_on,
             fail(f"path does not exist: {target}")
     resolved = [t.resolve() for t in targets]
     root, unused_configs = _run_root(targets, resolved)
+    if config_file is None:  # the root's own files after the first that exists (config.CONFIG_FILES' order)
+        found = [c for c in (root / "envdoctor.toml", root / ".envdoctor.toml", root / "pyproject.toml")
+                 if c.is_file() and (c.name != "pyproject.toml" or _has_config(c))]
+        unused_configs = found[1:] + unused_configs
     note_root(root)  # the result cache looks up git's inputs from here (when this run is recorded)
     try:
         config = load_config(root, config_file)
@@ -222,9 +226,11 @@ def _check(paths, output_format, output, select, extend_select, ignore, fail_on,
     if verbose:
         for unused in unused_configs:
             shown = "/".join(part for part in (prefix, unused.relative_to(root).as_posix()) if part)
-            result.notes.append(f"{shown}: its envdoctor configuration is not used by this run, which uses the "
-                                f"project root's (one configuration per run); check {shown.rpartition('/')[0]} "
-                                "on its own to use it")
+            folder = shown.rpartition("/")[0]
+            result.notes.append(f"{shown}: its envdoctor configuration is not used by this run (one configuration "
+                                "per run: " + (f"the project root's; check {folder} on its own to use it)" if
+                                               unused.parent != root else "the first of envdoctor.toml, "
+                                               ".envdoctor.toml, pyproject.toml)"))
 
     stream = sys.stdout
     handle = None
