@@ -282,3 +282,12 @@ def test_verbose_names_a_second_configuration_file_that_is_not_used(repo):
     # Near-miss: a pyproject.toml without [tool.envdoctor] is not a configuration file.
     repo.write("pyproject.toml", '[project]\nname = "x"\nversion = "1"\nrequires-python = ">=3.12"\n')
     assert "not used by this run" not in repo.check("-v").stdout
+
+
+def test_a_missing_file_named_on_the_command_line_is_not_called_a_link(repo, tmp_path):
+    repo.write("Dockerfile", "FROM python:3.12\n")
+    result = repo.check("--digest-map", str(tmp_path / "missing.toml"))
+    assert result.exit_code == 2 and result.stderr.rstrip().endswith("missing.toml: does not exist")
+    (tmp_path / "link.toml").symlink_to(tmp_path / "nowhere.toml")
+    result = repo.check("--digest-map", str(tmp_path / "link.toml"))
+    assert result.exit_code == 2 and "is a link to something that does not exist" in result.stderr

@@ -94,7 +94,9 @@ def _os_reason(exc: OSError) -> str:
     if isinstance(exc, PermissionError):
         return "cannot be read: permission denied"
     if isinstance(exc, FileNotFoundError):
-        return "does not exist (a dangling link?)"
+        if exc.filename is not None and os.path.islink(exc.filename):
+            return "is a link to something that does not exist"
+        return "does not exist"
     if exc.errno is not None and exc.errno == getattr(os, "ELOOP", -1):
         return "is a symbolic link loop"
     return f"cannot be read: {exc.strerror or exc}"
