@@ -170,7 +170,11 @@ def test_rules_lists_every_rule_and_explain_prints_the_page():
     assert listing.exit_code == 0
     assert any(line.startswith("ED101  base-image-latest") for line in listing.stdout.splitlines())
     as_json = json.loads(run_cli("rules", "--format", "json").stdout)
-    assert {"code": "ED102", "name": "base-image-tag-only"}.items() <= next(r for r in as_json if r["code"] == "ED102").items()
+    assert {"code": "ED102", "name": "base-image-tag-only", "fix": "safe"}.items() <= next(
+        r for r in as_json if r["code"] == "ED102").items()
+    fixes = {r["code"]: r["fix"] for r in as_json}
+    assert (fixes["ED101"], fixes["ED103"]) == (None, "unsafe")
+    assert "fix=unsafe" in next(line for line in listing.stdout.splitlines() if line.startswith("ED103"))
     by_code = run_cli("explain", "ED101")
     by_name = run_cli("explain", "base-image-latest")
     assert by_code.exit_code == 0

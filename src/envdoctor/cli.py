@@ -321,7 +321,8 @@ def _show_diff(root: Path, result: Any, unsafe_fixes: bool, quiet: bool, output:
 @cli.command("rules")
 @click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text", show_default=True)
 def list_rules(output_format: str) -> None:
-    """List every rule: code, name, default severity, and whether it runs by default."""
+    """List every rule: code, name, default severity, whether it runs by default, and its fix (safe: --fix;
+    unsafe: --fix --unsafe-fixes)."""
     from envdoctor.registry import RegistryError, load_rules
 
     try:
@@ -332,12 +333,13 @@ def list_rules(output_format: str) -> None:
         import json
 
         rows = [{"code": r.code, "name": r.name, "severity": r.severity.label, "target": r.target,
-                 "default": r.default_enabled, "summary": _summary(r)} for r in registry]
+                 "default": r.default_enabled, "fix": _fix(r), "summary": _summary(r)} for r in registry]
         click.echo(json.dumps(rows, indent=2))
         return
     for rule in registry:
         default = "yes" if rule.default_enabled else "no"
-        click.echo(f"{rule.code}  {rule.name:<32} {rule.severity.label:<8} default={default:<4} {_summary(rule)}")
+        click.echo(f"{rule.code}  {rule.name:<32} {rule.severity.label:<8} default={default:<4} "
+                   f"fix={_fix(rule) or 'no':<7}{_summary(rule)}")
 
 
 def _summary(rule: Any) -> str:
@@ -345,6 +347,15 @@ def _summary(rule: Any) -> str:
 
     page = page_for(rule.code)
     return rule.summary or (page.summary if page else "")
+
+
+def _fix(rule: Any) -> str | None:
+    """"safe" or "unsafe" (as `--fix` and `--unsafe-fixes` apply it) from the rule's page; None: no fix."""
+    from envdoctor.catalog import page_for
+
+    page = page_for(rule.code)
+    fixable = page.meta.get("fixable", "no") if page else "no"
+    return fixable if fixable in ("safe", "unsafe") else None
 
 
 @cli.command()
