@@ -260,3 +260,67 @@ def test_ed104_message_quotes_the_command(repo):
     (finding,) = repo.findings("--select", "ED104")
     assert finding["message"].startswith("'pip install flask==3.0.3' leaves pip's download")
     assert "--no-cache-dir" in finding["fix_hint"]
+
+
+# A cache mount under /root while the RUN runs as another user (red-team miss M3): the tool's cache goes
+# to that user's home, outside the mount.
+APP_USER = "FROM python:3.12-slim\nRUN useradd -m app && python -m venv /venv && chown -R app /venv\nUSER app\n"
+
+
+@pytest.mark.parametrize(("dockerfile", "expected"), [
+    (APP_USER + "RUN --mount=type=cache,target=/root/.cache/pip /venv/bin/pip install flask==3.0.3\n", [4]),
+    (APP_USER + "RUN --mount=type=cache,target=/root/.cache /venv/bin/pip install flask==3.0.3\n", [4]),
+    (APP_USER + "RUN --mount=type=cache,target=/root/.cache/uv uv pip install --python /venv flask==3.0.3\n", [4]),
+    (APP_USER.replace("USER app", "USER app:app") + "RUN --mount=type=cache,target=/root/.cache/pypoetry "
+                                                   "poetry install --no-root\n", [4]),
+    # USER in the stage it is built FROM; adduser (Debian) makes a home; a uid given to useradd
+    ("FROM python:3.12-slim AS base\nRUN useradd -m app\nUSER app\nFROM base\n"
+     "RUN --mount=type=cache,target=/root/.cache/pip pip install --user flask==3.0.3\n", [5]),
+    ("FROM python:3.12-slim\nRUN adduser --disabled-password --gecos '' app\nUSER app\n"
+     "RUN --mount=type=cache,target=/root/.cache/pip pip install --user flask==3.0.3\n", [4]),
+    ("FROM python:3.12-slim\nRUN useradd -m -u 1000 app\nUSER 1000\n"
+     "RUN --mount=type=cache,target=/root/.cache/pip pip install --user flask==3.0.3\n", [4]),
+])
+def test_ed104_cache_mount_under_root_for_another_user(repo, dockerfile, expected):
+    assert results(repo, dockerfile, "ED104") == [("ED104", line) for line in expected]
+
+
+@pytest.mark.parametrize("dockerfile", [
+    # the mount is on the user's own cache, or the tool is told where the mount is
+    APP_USER + "RUN --mount=type=cache,target=/home/app/.cache/pip,uid=1000 /venv/bin/pip install flask==3.0.3\n",
+    APP_USER + "ENV PIP_CACHE_DIR=/root/.cache/pip\n"
+               "RUN --mount=type=cache,target=/root/.cache/pip /venv/bin/pip install flask==3.0.3\n",
+    APP_USER + "RUN --mount=type=cache,target=/root/.cache/uv UV_CACHE_DIR=/root/.cache/uv uv pip install "
+               "--python /venv flask==3.0.3\n",
+    APP_USER + "ENV XDG_CACHE_HOME=/root/.cache\n"
+               "RUN --mount=type=cache,target=/root/.cache /venv/bin/pip install flask==3.0.3\n",
+    APP_USER + "RUN --mount=type=cache,target=/root/.cache/pip /venv/bin/pip install --cache-dir=/root/.cache/pip "
+               "flask==3.0.3\n",
+    APP_USER + "RUN --mount=type=cache,target=/root/.cache/pip /venv/bin/pip install --no-cache-dir flask==3.0.3\n",
+    APP_USER + "ENV HOME=/root\nRUN --mount=type=cache,target=/root/.cache/pip /venv/bin/pip install flask==3.0.3\n",
+    # root again, or no USER at all
+    APP_USER + "USER root\nRUN --mount=type=cache,target=/root/.cache/pip pip install flask==3.0.3\n",
+    APP_USER + "USER 0:0\nRUN --mount=type=cache,target=/root/.cache/pip pip install flask==3.0.3\n",
+    # the user is not known to have a home here (no home: pip and uv then keep no cache), or not known at all
+    "FROM python:3.12-slim\nRUN useradd app\nUSER app\n"
+    "RUN --mount=type=cache,target=/root/.cache/pip pip install --user flask==3.0.3\n",
+    "FROM python:3.12-slim\nRUN adduser --system app\nUSER app\n"
+    "RUN --mount=type=cache,target=/root/.cache/pip pip install --user flask==3.0.3\n",
+    "FROM python:3.12-slim\nUSER nobody\nRUN --mount=type=cache,target=/root/.cache/pip pip install --user flask==3.0.3\n",
+    "FROM python:3.12-slim\nARG APP_USER\nRUN useradd -m app\nUSER $APP_USER\n"
+    "RUN --mount=type=cache,target=/root/.cache/pip pip install --user flask==3.0.3\n",
+    # the USER comes after the install
+    "FROM python:3.12-slim\nRUN useradd -m app\n"
+    "RUN --mount=type=cache,target=/root/.cache/pip pip install flask==3.0.3\nUSER app\n",
+])
+def test_ed104_cache_mount_under_root_near_misses(repo, dockerfile):
+    assert results(repo, dockerfile, "ED104") == []
+
+
+def test_ed104_cache_mount_for_another_user_message(repo):
+    results(repo, APP_USER + "RUN --mount=type=cache,target=/root/.cache/pip /venv/bin/pip install flask==3.0.3\n",
+            "ED104")
+    (finding,) = repo.findings("--select", "ED104")
+    assert "runs as user 'app' (USER, line 3)" in finding["message"]
+    assert "not in the cache mount on /root/.cache/pip" in finding["message"]
+    assert "PIP_CACHE_DIR" in finding["fix_hint"] and "uid=" in finding["fix_hint"]

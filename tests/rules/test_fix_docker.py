@@ -43,6 +43,13 @@ def test_ed104_two_installs_in_one_run(tmp_path):
     assert_fix(tmp_path, {"Dockerfile": before}, "ED104", {"Dockerfile": after})
 
 
+def test_ed104_cache_mount_under_root_for_another_user_gets_no_cache_dir(tmp_path):
+    before = (BASE + "RUN useradd -m app\nUSER app\n"
+              "RUN --mount=type=cache,target=/root/.cache/pip pip install --user flask==3.0.3\n")
+    after = before.replace("pip install --user", "pip install --no-cache-dir --user")
+    assert_fix(tmp_path, {"Dockerfile": before}, "ED104", {"Dockerfile": after})
+
+
 def test_ed104_no_fix_inside_sh_c_exec_form_or_poetry(tmp_path):
     assert_no_fix(tmp_path, {"Dockerfile": BASE + 'RUN sh -c "pip install flask==3.0.3"\n'}, "ED104", name="a")
     assert_no_fix(tmp_path, {"Dockerfile": BASE + 'RUN ["pip", "install", "flask==3.0.3"]\n'}, "ED104", name="b")

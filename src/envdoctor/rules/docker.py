@@ -605,6 +605,76 @@ def _cache_mounted(targets: list[str], env: dict[str, str | None], names: tuple[
     return False
 
 
+def _user_at(build: Build, step: RunStep) -> tuple[str, int] | None:
+    """The USER a RUN runs as (its name or uid part, and the line of that USER), when the last USER before it
+    in its stage or up its FROM-chain names one that is not root; None when it is root, there is none, or
+    the value is not known (a build argument without a value)."""
+    found: tuple[str | None, int] | None = None
+    for stage in build.chain(step.stage):
+        for instruction in stage.instructions:
+            if instruction is step.instruction:
+                break
+            if instruction.keyword == "USER":
+                value = expand(instruction.args.strip(), build.dockerfile.stage_scope(stage, instruction),
+                               build.escape)
+                found = (value.partition(":")[0].strip() if value else None, instruction.start_line)
+    if found is None or not found[0] or found[0] in ("root", "0") or any(c.isspace() for c in found[0]):
+        return None
+    return found[0], found[1]
+
+
+def _home_made(build: Build, step: RunStep, user: str) -> bool:
+    """A RUN before `step` (its stage or up its FROM-chain) creates the user with a home folder:
+    `useradd -m`/`--create-home`, or `adduser` without --system/-S/--no-create-home/-H (Debian's adduser and
+    BusyBox's make one). `user` is a name, or a uid given with -u/--uid."""
+    for stage in build.chain(step.stage):
+        for earlier in build.own_steps(stage):
+            if earlier is step:
+                return False
+            if not isinstance(earlier, RunStep):
+                continue
+            for command in earlier.commands:
+                argv = unwrap(command.command).argv
+                if not argv or argv[0].rsplit("/", 1)[-1] not in ("useradd", "adduser"):
+                    continue
+                words = argv[1:]
+                named = user in words and not user.isdigit() or user.isdigit() and any(
+                    (w in ("-u", "--uid") and i + 1 < len(words) and words[i + 1] == user)
+                    or w in (f"--uid={user}", f"-u{user}") for i, w in enumerate(words))
+                if not named:
+                    continue
+                if argv[0].endswith("useradd"):
+                    if any(w in ("-m", "--create-home") or w.startswith("-") and not w.startswith("--")
+                           and "m" in w[1:] and w[1:].isalpha() for w in words) \
+                            and not any(w in ("-M", "--no-create-home") for w in words):
+                        return True
+                elif not any(w in ("--system", "-S", "--no-create-home", "-H") for w in words):
+                    return True
+    return False
+
+
+# The variables that set each tool's cache folder (XDG_CACHE_HOME moves ~/.cache itself).
+_CACHE_VARIABLES = {"pip": ("PIP_CACHE_DIR", "XDG_CACHE_HOME"), "uv": ("UV_CACHE_DIR", "XDG_CACHE_HOME"),
+                    "poetry": ("POETRY_CACHE_DIR", "XDG_CACHE_HOME")}
+
+
+def _mounts_for_another_user(build: Build, step: RunStep, py: PyCommand, env: dict[str, str | None],
+                             targets: list[str]) -> tuple[list[str], tuple[str, int, str] | None]:
+    """The cache mount targets that hold the tool's cache when this RUN runs, and, when mounts under /root
+    were dropped because the RUN runs as another user (whose home holds the cache): that user, the line of
+    its USER and the mount.
+    Only when that user is created with a home here, and HOME and the tool's cache folder are not set."""
+    under_root = [t for t in targets if t == "/root" or t.startswith("/root/")]
+    variables = _CACHE_VARIABLES.get(py.tool)
+    if not under_root or variables is None or "HOME" in env or any(v in env for v in variables) \
+            or py.has("cache-dir"):
+        return targets, None
+    user = _user_at(build, step)
+    if user is None or not _home_made(build, step, user[0]):
+        return targets, None
+    return [t for t in targets if t not in under_root], (user[0], user[1], under_root[0])
+
+
 def _flag_fix(build: Build, step: RunStep, py: PyCommand, flag: str) -> Fix | None:
     """Insert ` flag` right after the sub-command word (`pip install` -> `pip install --no-cache-dir`)."""
     from envdoctor.rules._fixing import action_index, dockerfile_word, insert_after
@@ -638,7 +708,7 @@ class PackageCacheInLayer(Rule):
             if py is None or not py.installs:
                 continue
             env = command.env
-            targets = step.cache_mount_targets(env)
+            targets, wrong_user = _mounts_for_another_user(build, step, py, env, step.cache_mount_targets(env))
             problem = None
             if py.tool == "pip":
                 if not (py.has("no-cache-dir", "no-index", "cache-dir") or _set(env, "PIP_NO_CACHE_DIR")
@@ -672,9 +742,19 @@ class PackageCacheInLayer(Rule):
                 continue
             what, hint = problem
             flag = {"pip": "--no-cache-dir", "uv": "--no-cache"}.get(py.tool)
+            message = (f"'{_quote(py)}' leaves {what} in this image layer: it ships in the image and no later "
+                       f"RUN can make the image smaller again.")
+            if wrong_user is not None:
+                user, line, mounted = wrong_user
+                message = (f"'{_quote(py)}' runs as user '{user}' (USER, line {line}), so {what} is in that user's "
+                           f"home, not in the cache mount on {mounted}: it stays in this image layer and ships in "
+                           f"the image.")
+                variable = _CACHE_VARIABLES[py.tool][0]
+                hint = (f"Mount the cache on this user's cache folder (in its home, with uid= of the user), or set "
+                        f"ENV {variable} to the mounted folder (made writable with uid=)"
+                        + (f", or add {flag}." if flag else "."))
             yield Hit(
-                f"'{_quote(py)}' leaves {what} in this image layer: it ships in the image and no later "
-                f"RUN can make the image smaller again.",
+                message,
                 line=command.command.line, fix_hint=hint,
                 fix=_flag_fix(build, step, py, flag) if flag else None,
             )
