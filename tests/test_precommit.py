@@ -47,6 +47,7 @@ CANDIDATES = [
     "spec-file.txt", "explicit.txt", "environment.yml", "environment.yaml", "dev-environment.yml",
     "requirements.txt", "requirements.in", "requirements-dev.txt", "dev_requirements.txt", "requirements/base.txt",
     "constraints.txt", "constraints-py311.txt", ".github/workflows/ci.yml", ".github/workflows/release.yaml",
+    "action.yml", ".github/actions/setup/action.yml", ".github/actions/py/setup/action.yaml",
     ".circleci/config.yml", ".gitlab-ci.yml", ".gitlab-ci.yaml", "azure-pipelines.yml", "tox.ini",
     "noxfile.py", ".pre-commit-config.yaml", "scripts/setup.sh", "install.bash", "Makefile", "GNUmakefile",
     "justfile", "README.md", "readme.md", "docs/install.md", "docs/guide/setup.md",
