@@ -207,3 +207,43 @@ def test_ed110_message_names_the_pattern(repo):
 def test_ed110_unreadable_dockerignore_is_ed001_and_silences_the_rules(repo):
     files = {"pyproject.toml": PYPROJECT, "uv.lock": "", ".dockerignore": "!\n"}
     assert results(repo, UV_COPY, "ED001,ED109,ED110", files) == [(".dockerignore", "ED001", 1)]
+
+
+# --- the build context a Compose file gives (red-team miss M2) ------------------------------------------
+
+COMPOSE_ROOT = "services:\n  web:\n    build:\n      context: .\n      dockerfile: docker/Dockerfile\n"
+
+
+@pytest.mark.parametrize(("files", "expected"), [
+    # compose names this Dockerfile with the repository root as its context: the root's .venv is sent
+    ({"compose.yaml": COMPOSE_ROOT}, [("docker/Dockerfile", "ED109", 3)]),
+    ({"docker-compose.yml": "version: '3.8'\nservices:\n  web:\n    build: {context: ., dockerfile: ./docker/Dockerfile}\n"},
+     [("docker/Dockerfile", "ED109", 3)]),
+    # from a compose file in the Dockerfile's own folder, with the context above it
+    ({"docker/compose.yml": "services:\n  web:\n    build:\n      context: ..\n      dockerfile: docker/Dockerfile\n"},
+     [("docker/Dockerfile", "ED109", 3)]),
+    # the near misses: no compose file; one naming another Dockerfile; the Dockerfile's folder as context
+    ({}, []),
+    ({"compose.yaml": COMPOSE_ROOT.replace("docker/Dockerfile", "docker/Dockerfile.prod")}, []),
+    ({"compose.yaml": "services:\n  web:\n    build: ./docker\n"}, []),
+    # two services name it with different contexts, or one with a context only known at run time: inferred
+    ({"compose.yaml": COMPOSE_ROOT + "  worker:\n    build:\n      context: docker\n      dockerfile: Dockerfile\n"},
+     []),
+    ({"compose.yaml": COMPOSE_ROOT + "  worker:\n    build:\n      context: ${CTX}\n      dockerfile: docker/Dockerfile\n"},
+     []),
+    # not valid YAML, or not a mapping: not read, and not reported either
+    ({"compose.yaml": "services: [\n"}, []),
+    ({"compose.yaml": "- a\n- b\n"}, []),
+])
+def test_ed109_build_context_from_compose(repo, files, expected):
+    dockerfile = "FROM python:3.12-slim\nWORKDIR /app\nCOPY . .\n"
+    assert results(repo, dockerfile, "ED001,ED109", {**VENV, **files}, path="docker/Dockerfile") == expected
+
+
+def test_compose_context_is_named_in_messages(repo):
+    dockerfile = "FROM python:3.12-slim\nCOPY pyproject.toml poetry.lock ./\n"
+    results(repo, dockerfile, "ED110", {"compose.yaml": COMPOSE_ROOT, "pyproject.toml": PYPROJECT},
+            path="docker/Dockerfile")
+    (finding,) = repo.findings("--select", "ED110")
+    assert "'poetry.lock' does not exist in the build context (the repository root, as compose.yaml sets it)" \
+        in finding["message"]

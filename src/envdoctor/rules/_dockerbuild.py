@@ -4,8 +4,9 @@ One `Build` per Dockerfile per scan (cached on the Project), answering:
 - which stage is shipped (`final`: the last, or `[tool.envdoctor.docker] target`), which stages end up in
   the shipped image (`shipped`: the final stage and the stages it is built FROM) and which are built at
   all for it (`relevant`: those plus every stage they copy or mount from, transitively);
-- the build context (`context`): the Dockerfile's folder, unless the files its COPY/ADD instructions name
-  are not there but are all found in a folder above (then that folder: `docker build -f sub/Dockerfile .`);
+- the build context (`context`): the one a Compose file's `build:` gives this Dockerfile (`context_from`);
+  else the Dockerfile's folder, unless the files its COPY/ADD instructions name are not there but are all
+  found in a folder above (then that folder: `docker build -f sub/Dockerfile .`);
 - the `.dockerignore` in force (`<Dockerfile>.dockerignore` beside the Dockerfile first, then the one at
   the context root, as BuildKit looks for them);
 - each stage's steps in order (`steps(stage)`, its FROM-ancestors' steps first): COPY/ADD with their
@@ -194,7 +195,9 @@ class Build:
         self.memo: dict[str, dict] = {}  # the rules' own per-build memos (docker.py), by name
         self.shipped: set[int] = {s.index for s in self.chain(self.final)} if self.final else set()
         self.relevant: set[int] = self._relevant()
-        self.context = self._infer_context()
+        # The Compose file whose `build:` sets this Dockerfile's context, when one does (else inferred).
+        self.context_from: str | None = None
+        self.context = self._compose_context() or self._infer_context()
         self.ignore, self.ignore_known = self._dockerignore()
 
     # --- stages -------------------------------------------------------------------------------------
@@ -336,6 +339,41 @@ class Build:
         # The nearest folder where the most of them exist (ties go to the nearest).
         counts = [sum(1 for s in sources if self._path_type(_join(c, s))) for c in candidates]
         return candidates[counts.index(max(counts))]
+
+    def _compose_context(self) -> str | None:
+        """The build context a Compose file gives this Dockerfile (`build: {context, dockerfile}`, the
+        Dockerfile's path taken from the context), read from compose.y(a)ml / docker-compose.y(a)ml in the
+        Dockerfile's folder and each folder above it. None when none names this Dockerfile, or when they
+        name it with different contexts (or one that is not known: a variable): then it is inferred."""
+        if self.rel is None:
+            return None
+        folders = [self.folder]
+        while folders[-1] not in (".", ""):
+            folders.append(folders[-1].rpartition("/")[0] or ".")
+        contexts: set[str | None] = set()
+        source = None
+        for folder in folders:
+            for name in _COMPOSE_NAMES:
+                rel = _join(folder, name)
+                if self._path_type(rel) != "file":
+                    continue
+                builds = self.project.parsed("compose", rel, _compose_builds)
+                for context, dockerfile in builds or ():
+                    if "$" in dockerfile or dockerfile.startswith("/") or "://" in context:
+                        continue
+                    if "$" in context:
+                        # a context only known when Compose runs: it may be this Dockerfile's, with any context
+                        contexts.add(None)
+                        continue
+                    where = clean_path(context) if context.startswith("/") else _join(folder, context)
+                    if where.startswith(("..", "/")) or _join(where, dockerfile) != clean_path(self.rel):
+                        continue
+                    contexts.add(where)
+                    source = source or rel
+        if len(contexts) != 1 or None in contexts:
+            return None
+        self.context_from = source
+        return contexts.pop()
 
     @property
     def context_certain(self) -> bool:
@@ -679,6 +717,50 @@ class Build:
 
 
 _ABSENT = Located("absent")
+
+_COMPOSE_NAMES = ("compose.yaml", "compose.yml", "docker-compose.yaml", "docker-compose.yml")
+_MAX_COMPOSE_CHARACTERS = 2**20
+
+
+def _compose_builds(text: str, rel: str) -> tuple[tuple[str, str], ...] | None:
+    """The (context, dockerfile) of each service's `build:` in a Compose file, as written (defaults: the
+    context '.', the Dockerfile 'Dockerfile'). Read as YAML nodes with the safe loader (nothing is
+    constructed or run); a file that is not valid YAML, or too large, gives None (it is not envdoctor's to
+    report). A `dockerfile_inline`, or a value that is not a string, leaves the service out."""
+    import yaml
+    from yaml.nodes import MappingNode, ScalarNode
+
+    if len(text) > _MAX_COMPOSE_CHARACTERS:
+        return None
+    try:
+        root = yaml.compose(text, Loader=yaml.SafeLoader)
+    except (yaml.YAMLError, RecursionError, ValueError):
+        return None
+
+    def value(node, key: str):
+        if not isinstance(node, MappingNode):
+            return None
+        for name, item in node.value:
+            if isinstance(name, ScalarNode) and name.value == key:
+                return item
+        return None
+
+    services = value(root, "services")
+    if not isinstance(services, MappingNode):
+        return ()
+    out: list[tuple[str, str]] = []
+    for _, service in services.value:
+        build = value(service, "build")
+        if isinstance(build, ScalarNode) and isinstance(build.value, str) and build.value:
+            out.append((build.value, "Dockerfile"))
+        elif isinstance(build, MappingNode) and value(build, "dockerfile_inline") is None:
+            context, dockerfile = value(build, "context"), value(build, "dockerfile")
+            if context is not None and not (isinstance(context, ScalarNode) and context.value) \
+                    or dockerfile is not None and not (isinstance(dockerfile, ScalarNode) and dockerfile.value):
+                continue
+            out.append((context.value if context is not None else ".",
+                        dockerfile.value if dockerfile is not None else "Dockerfile"))
+    return tuple(out)
 
 
 class _Candidates:

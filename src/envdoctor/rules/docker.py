@@ -1718,6 +1718,8 @@ class ContextLeaksVirtualenv(Rule):
 # -- ED110 --
 
 def _context_note(build: Build) -> str:
+    if build.context_from is not None:
+        return f", as {build.context_from} sets it"
     if build.context == build.folder:
         return ", taken to be the Dockerfile's folder"
     return ", the folder above the Dockerfile that holds the other files it copies"
