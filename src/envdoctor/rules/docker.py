@@ -1157,73 +1157,100 @@ def _lock_installed_before(build: Build, step: RunStep, command: RunCommand) -> 
     return True
 
 
-_LOCK_PREFERENCE = {"uv": 0, "poetry": 1, "pdm": 2, "requirements": 3}
+_LOCK_NAMES = (("uv.lock", "uv"), ("poetry.lock", "poetry"), ("pdm.lock", "pdm"))
 
 
-def _python_project(build: Build, folder: str):
-    """The project model's Python project in repository folder `folder`, or None."""
-    from envdoctor.sources.projects import python_projects
+def _declared_dependencies(pyproject, extras: list[str]) -> list[str] | None:
+    """The project's declared dependencies (PEP 621, or Poetry's main group) and those of the extras asked
+    for, as written; None when they are dynamic (not known statically). Read from the pyproject itself,
+    not from the project model (sources/projects.py), which a parallel scan builds in the other process."""
+    from packaging.utils import canonicalize_name
 
-    memo = build.memo.setdefault("python_projects", {})
-    if not memo:
-        memo.update({clean_path(p.directory): p for p in python_projects(build.project)})
-        memo[None] = None  # filled
-    return memo.get(clean_path(folder))
+    table = pyproject.project
+    dynamic = table.get("dynamic")
+    if isinstance(dynamic, list) and "dependencies" in dynamic:
+        return None
+    dependencies = table.get("dependencies")
+    out = [d for d in dependencies if isinstance(d, str)] if isinstance(dependencies, list) else []
+    optional = table.get("optional-dependencies")
+    if isinstance(optional, dict):
+        wanted = {canonicalize_name(e) for e in extras}
+        for extra, values in optional.items():
+            if canonicalize_name(str(extra)) in wanted and isinstance(values, list):
+                out += [d for d in values if isinstance(d, str)]
+    poetry = pyproject.tool("poetry").get("dependencies")
+    if isinstance(poetry, dict):
+        out += [f"{name} {spec}" if isinstance(spec, str) else name for name, spec in poetry.items()
+                if isinstance(name, str) and name.lower() != "python"]
+    return out
 
 
-def _committed_lock_in_context(build: Build, folder: str, copied_by: CopyStep | None, names: set[str]):
-    """The committed lock of the project in repository folder `folder` (uv.lock, poetry.lock, pdm.lock or
-    a hash-pinned requirements lock) that is in the build context, not left out by .dockerignore or by the
-    --exclude of the COPY that brought the project in, and that records one of the project's dependencies
-    (`names`): (the lock, its path relative to the context), or None."""
-    git = build.project.git
+def _dependency_name(text: str) -> str | None:
+    from packaging.utils import canonicalize_name
+
+    match = re.match(r"\s*([A-Za-z0-9][A-Za-z0-9._-]*)", text)
+    return canonicalize_name(match.group(1)) if match else None
+
+
+def _committed_lock_in_context(build: Build, folder: str, copied_by: CopyStep | None,
+                               names: set[str]) -> tuple[str, str] | None:
+    """The committed lock of the project in repository folder `folder`, beside its pyproject.toml (uv.lock,
+    poetry.lock, pdm.lock, or a hash-pinned requirements lock), that is in the build context, not left out
+    by .dockerignore or by the --exclude of the COPY that brought the project in, and that records one of
+    the project's dependencies (`names`): (its kind, its path relative to the context), or None."""
+    from envdoctor.sources.lockfiles import parse_lockfile, read_requirements_lock
+    from envdoctor.sources.projects import owner_folder
+
+    project, git = build.project, build.project.git
     if not git.available or not build.ignore_known:
         return None
-    item = _python_project(build, folder)
-    if item is None:
-        return None
     prefix = "" if build.context in (".", "") else clean_path(build.context) + "/"
-    found = []
-    for lock in item.locks:
-        if lock.kind not in _LOCK_PREFERENCE or lock.view is None or not lock.path.startswith(prefix):
+    candidates = [(_join_rel(folder, name), kind) for name, kind in _LOCK_NAMES]
+    candidates += [(rel, "requirements") for rel in project.files("requirements")
+                   if rel.endswith(".txt") and owner_folder(rel) == folder]
+    for path, kind in candidates:
+        if not path.startswith(prefix) or not git.tracked(path) or project.path_type(path) != "file":
             continue
-        if lock.kind == "requirements" and not (lock.view.hashed and lock.view.fully_pinned):
-            continue
-        rel = lock.path[len(prefix):]
-        if not git.tracked(lock.path) or build.ignored(rel) or not names & set(lock.view.locked()):
+        rel = path[len(prefix):]
+        if build.ignored(rel):
             continue
         if copied_by is not None and copied_by.excluding:
             parts = rel.split("/")
             if copied_by.exclude is None or any(copied_by.exclude.excludes("/".join(parts[i:]))
                                                 for i in range(len(parts))):
                 continue  # the COPY leaves the lock out on purpose (or may: a pattern not known)
-        found.append((_LOCK_PREFERENCE[lock.kind], lock.path, lock, rel))
-    if not found:
-        return None
-    _, _, lock, rel = min(found)
-    return lock, rel
+        if kind == "requirements":
+            view = project.parsed("requirements-lock", path, read_requirements_lock)
+            if view is None or not (view.hashed and view.fully_pinned):
+                continue
+        else:
+            view = project.parsed("lockfile", path, parse_lockfile)
+        if view is not None and names & set(view.locked()):
+            return kind, rel
+    return None
 
 
-def _lock_advice(lock, rel: str, py: PyCommand) -> str:
+def _lock_advice(kind: str, rel: str, py: PyCommand) -> str:
     pip = "uv pip" if py.tool == "uv" else "pip"
     then = f"then `{pip} install --no-deps .`"
-    name = rel.rpartition("/")[2]
-    if lock.kind == "uv":
+    if kind == "uv":
         return (f"COPY uv.lock in and use `uv sync --locked --no-editable`; or export it (`uv export --no-emit-project "
                 f"--format requirements.txt -o requirements.txt`), `{pip} install --require-hashes -r "
                 f"requirements.txt`, {then}.")
-    if lock.kind == "poetry":
+    if kind == "poetry":
         return (f"Export the lock (`poetry export -f requirements.txt -o requirements.txt`), `{pip} install "
                 f"--require-hashes -r requirements.txt`, {then}; or `poetry install --only main` with poetry.lock.")
-    if lock.kind == "pdm":
+    if kind == "pdm":
         return (f"Export the lock (`pdm export --prod -o requirements.txt`), `{pip} install --require-hashes -r "
                 f"requirements.txt`, {then}; or `pdm install --prod` with pdm.lock.")
-    return f"COPY {rel} in, `{pip} install --require-hashes -r {name}`, {then}."
+    return f"COPY {rel} in, `{pip} install --require-hashes -r {rel.rpartition('/')[2]}`, {then}."
 
 
 def _project_install_ignoring_lock(build: Build, step: RunStep, command: RunCommand) -> Hit | None:
     """`pip install .` / `pip install -e .` / `uv pip install .` resolving the project's dependency ranges
     afresh while its committed lock is in the build context."""
+    from envdoctor.sources.pyproject import parse_pyproject
+
     py = command.py
     assert py is not None
     env = command.env
@@ -1234,6 +1261,8 @@ def _project_install_ignoring_lock(build: Build, step: RunStep, command: RunComm
     words = [w for w in (*py.values("editable"), *py.positionals) if _local_project(w)]
     if len(words) != 1 or "$" in words[0] or (command.cwd is None and not words[0].startswith("/")):
         return None
+    if _lock_installed_before(build, step, command):
+        return None
     word = words[0]
     path = word.split("[", 1)[0]
     extras = [e.strip() for e in word.partition("[")[2].rstrip("]").split(",") if e.strip()]
@@ -1241,25 +1270,23 @@ def _project_install_ignoring_lock(build: Build, step: RunStep, command: RunComm
     found = build.locate(step.stage, step, f"{folder}/pyproject.toml")
     if not found.present or found.rel is None:
         return None
-    repo_folder = build.path(found.rel).rpartition("/")[0] or "."
-    item = _python_project(build, repo_folder)
-    if item is None or item.dynamic:
-        return None
-    groups = {"dependencies", "poetry:main"} | {f"extra:{e.lower().replace('_', '-')}" for e in extras}
-    declared = [d for d in item.declared if d.group in groups and d.name]
+    pyproject_path = build.path(found.rel)
+    pyproject = build.project.parsed("pyproject", pyproject_path, parse_pyproject)
+    declared = [d for d in (_declared_dependencies(pyproject, extras) if pyproject is not None else None) or ()
+                if _dependency_name(d)]
     if not declared:
-        return None  # nothing to resolve
+        return None  # nothing to resolve, or not known
     copied_by = found.step if isinstance(found.step, CopyStep) else None
-    locked = _committed_lock_in_context(build, repo_folder, copied_by, {d.name for d in declared})
-    if locked is None or _lock_installed_before(build, step, command):
+    locked = _committed_lock_in_context(build, pyproject_path.rpartition("/")[0] or ".", copied_by,
+                                        {n for n in map(_dependency_name, declared) if n})
+    if locked is None:
         return None
-    lock, rel = locked
-    example = declared[0].text
-    return Hit(f"'{_quote(py)}' resolves the project's dependency ranges (e.g. '{example}') afresh at build time, "
-               f"while its lock {rel} is committed and in the build context: the image does not get the versions "
-               f"the lock records.",
+    kind, rel = locked
+    return Hit(f"'{_quote(py)}' resolves the project's dependency ranges (e.g. '{declared[0]}') afresh at build "
+               f"time, while its lock {rel} is committed and in the build context: the image does not get the "
+               f"versions the lock records.",
                line=command.command.line,
-               fix_hint=_lock_advice(lock, rel, py))
+               fix_hint=_lock_advice(kind, rel, py))
 
 
 class ImageIgnoresLockfile(Rule):
