@@ -457,6 +457,28 @@ def test_the_project_model_is_built_once(tmp_path, monkeypatch):
     assert os.getpid() not in builds
 
 
+def test_dockerfile_rules_that_read_a_project_do_not_build_the_model_here(tmp_path, monkeypatch):
+    """ED103 (a COPY of a folder before a dependency install: local dependencies?) and ED106 (`pip install
+    .` beside a committed lock) read the project at the build context from its own files."""
+    from envdoctor.sources import projects
+
+    builds = []
+    real = projects._build
+    monkeypatch.setattr(projects, "_build", lambda project: builds.append(os.getpid()) or real(project))
+    files = services(6)
+    for n, folder in enumerate(sorted({name.rpartition("/")[0] for name in files if name.endswith("Dockerfile")})):
+        files[f"{folder}/Dockerfile"] = (
+            "FROM python:3.12-slim\nWORKDIR /app\nCOPY pyproject.toml uv.lock ./\nCOPY libs ./libs\n"
+            "RUN uv sync --frozen --no-install-project\nCOPY src ./src\nRUN pip install .\n")
+        files[f"{folder}/libs/core/pyproject.toml"] = '[project]\nname = "core"\nversion = "1"\n'
+    root = write(tmp_path / "repo", files, git=True)
+    monkeypatch.setattr(parallel, "DOCKERFILE_SECONDS_PER_BYTE", 1e-3)
+    monkeypatch.setattr(parallel, "_two_processes_allowed", lambda: True)
+    scan(root, Config(), registry(), [root])
+    assert parallel.last_run.worker == "ok"
+    assert os.getpid() not in builds
+
+
 def test_the_result_cache_learns_the_paths_the_worker_read(tmp_path, monkeypatch):
     """envdoctor/cache.py records every path a scan opens, in this process: the worker's come back."""
     from envdoctor import cache

@@ -264,16 +264,19 @@ def _source_copy(build: Build, step: CopyStep) -> str | None:
 
 def _local_dependencies(build: Build) -> list[str]:
     """The folders (relative to the context) of the local projects that the project at the context root
-    depends on: `[tool.uv.sources]` paths, uv workspace members, Poetry `path =` dependencies, PEP 508
-    `name @ file:///${PROJECT_ROOT}/...` (PDM) and the local folders its lock records. A dependency install
-    (`uv sync --no-install-project`, `poetry install --no-root`, `pdm install --no-self`) needs them."""
+    depends on: `[tool.uv.sources]` paths, uv workspace members, Poetry `path =` dependencies and PEP 508
+    `name @ file:///${PROJECT_ROOT}/...` (PDM). A dependency install (`uv sync --no-install-project`,
+    `poetry install --no-root`, `pdm install --no-self`) needs them. Read from the context root's
+    pyproject.toml itself, not from the project model (sources/projects.py), which a parallel scan builds in
+    the other process (parallel.py): every Dockerfile with a COPY of a folder asks this."""
     memo = build.memo.setdefault("local_dependencies", {})
     if "folders" in memo:
         return memo["folders"]
-    from envdoctor.sources.projects import python_projects
+    from envdoctor.sources.projects import workspace_includes
+    from envdoctor.sources.pyproject import parse_pyproject
 
-    root = clean_path(build.context)
     found: list[str] = []
+    memo["folders"] = found
 
     def add(path: str) -> None:
         if "$" in path or "://" in path:
@@ -282,42 +285,43 @@ def _local_dependencies(build: Build) -> list[str]:
         if rel not in (".", "") and not rel.startswith(("..", "/")) and rel not in found:
             found.append(rel)
 
-    def context_rel(folder: str) -> str | None:
-        if root in (".", ""):
-            return folder
-        return folder[len(root) + 1:] if folder.startswith(root + "/") else None
-
-    projects = python_projects(build.project)
-    item = next((p for p in projects if clean_path(p.directory) == root), None)
-    if item is not None:
-        for member in item.members:
-            rel = context_rel(member)
-            if rel is not None:
-                add(rel)
-        for other in projects:
-            if other.locked_by is not None and clean_path(other.locked_by) == root:
-                rel = context_rel(other.directory)
-                if rel is not None:
-                    add(rel)
-        pyproject = item.pyproject
-        if pyproject is not None:
-            sources = pyproject.tool("uv").get("sources")
-            if isinstance(sources, dict):
-                for entry in sources.values():
-                    for one in entry if isinstance(entry, list) else [entry]:
-                        if isinstance(one, dict) and isinstance(one.get("path"), str):
-                            add(one["path"])
-        for declared in item.declared:
-            spec = declared.spec
-            if isinstance(spec, dict) and isinstance(spec.get("path"), str):
-                add(spec["path"])
-            url = declared.requirement.url if declared.requirement is not None else None
-            if url and url.startswith("file:"):
-                path = url.removeprefix("file://").removeprefix("file:")
-                for prefix in ("/${PROJECT_ROOT}/", "${PROJECT_ROOT}/"):
-                    if path.startswith(prefix):
-                        add(path[len(prefix):])
-    memo["folders"] = found
+    rel_pyproject = build.path("pyproject.toml")
+    if build.project.path_type(rel_pyproject) != "file":
+        return found
+    pyproject = build.project.parsed("pyproject", rel_pyproject, parse_pyproject)
+    if pyproject is None:
+        return found
+    sources = pyproject.tool("uv").get("sources")
+    for entry in sources.values() if isinstance(sources, dict) else ():
+        for one in entry if isinstance(entry, list) else [entry]:
+            if isinstance(one, dict) and isinstance(one.get("path"), str):
+                add(one["path"])
+    root = rel_pyproject.rpartition("/")[0]
+    for other in build.project.files("pyproject"):  # uv workspace members below the root
+        folder = other.rpartition("/")[0]
+        relative = folder if not root else folder[len(root) + 1:] if folder.startswith(root + "/") else ""
+        if relative and workspace_includes(pyproject, relative):
+            add(relative)
+    poetry = pyproject.tool("poetry")
+    tables = [poetry.get("dependencies"), poetry.get("dev-dependencies")]
+    groups = poetry.get("group")
+    tables += [g.get("dependencies") for g in groups.values() if isinstance(g, dict)] if isinstance(groups, dict) else []
+    for table in tables:
+        for spec in table.values() if isinstance(table, dict) else ():
+            for one in spec if isinstance(spec, list) else [spec]:
+                if isinstance(one, dict) and isinstance(one.get("path"), str):
+                    add(one["path"])
+    project = pyproject.project
+    texts = list(project.get("dependencies") or []) if isinstance(project.get("dependencies"), list) else []
+    for table in (project.get("optional-dependencies"), pyproject.data.get("dependency-groups")):
+        for values in table.values() if isinstance(table, dict) else ():
+            texts += values if isinstance(values, list) else []
+    for text in texts:
+        url = text.partition("@")[2].strip() if isinstance(text, str) else ""
+        path = url.removeprefix("file://").removeprefix("file:")
+        for prefix in ("/${PROJECT_ROOT}/", "${PROJECT_ROOT}/"):
+            if url.startswith("file:") and path.startswith(prefix):
+                add(path[len(prefix):].split(";")[0].strip())
     return found
 
 
