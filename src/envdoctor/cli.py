@@ -282,7 +282,7 @@ def _show_diff(root: Path, result: Any, unsafe_fixes: bool, quiet: bool, output:
     from envdoctor.fixes import diff_pass
     from envdoctor.report.escape import safe
 
-    outcome = diff_pass(root, result, unsafe=unsafe_fixes)
+    outcome = diff_pass(root, result, unsafe=unsafe_fixes, prefix=_display_prefix(root))
     if output is not None:
         try:
             with open(output, "w", encoding="utf-8", newline="") as handle:  # the patch's bytes, as git applies them

@@ -272,12 +272,23 @@ def changes(root: Path, fixes: Iterable[Fix]) -> tuple[list[FileChange], dict[st
 
 
 def write(root: Path, change: FileChange) -> None:
-    """Replace the file atomically (same folder, same permission bits), or create it."""
+    """Replace the file atomically (same folder, same permission bits), or create it. A file the user may
+    not write is refused, as an editor or ruff would refuse it (replacing it only needs the folder's
+    permission). A file with other hard links, or owned by someone else (a root run in a container on a
+    mounted checkout), is rewritten in place instead, so that its links and its owner stay."""
     path = _target(root, change.path)
     data = (_BOM if change.bom else b"") + change.after.encode("utf-8")
     mode = None
     if change.before is not None:
-        mode = stat.S_IMODE(os.stat(path).st_mode)
+        info = os.stat(path)
+        if not os.access(path, os.W_OK):
+            raise FixError("read-only: its permissions do not allow writing it")
+        if info.st_nlink > 1 or (hasattr(os, "geteuid") and info.st_uid != os.geteuid()):
+            with open(path, "r+b") as stream:
+                stream.write(data)
+                stream.truncate()
+            return
+        mode = stat.S_IMODE(info.st_mode)
     import tempfile  # here, not at start-up: most runs fix nothing
 
     handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".envdoctor-fix", dir=path.parent)
@@ -302,21 +313,31 @@ def write(root: Path, change: FileChange) -> None:
 # --- diffs ---------------------------------------------------------------------------------------------
 
 
-def unified_diff(change: FileChange) -> str:
+def unified_diff(change: FileChange, prefix: str = "") -> str:
     """A unified diff `git apply` accepts: `a/` and `b/` prefixes, `/dev/null` for a new file, and the
-    `\\ No newline at end of file` marker."""
-    before = (change.before or "").splitlines(keepends=True)
-    after = change.after.splitlines(keepends=True)
-    old = "/dev/null" if change.before is None else f"a/{change.path}"
+    `\\ No newline at end of file` marker. The lines are the file's bytes: split at \\n only (as git does;
+    str.splitlines also splits at \\f, U+2028 and others), a byte order mark kept on the first line.
+    `prefix`: the project root's folder in the working tree, which the paths are shown from (cli.py)."""
+    bom = "\ufeff" if change.bom else ""
+    before = _diff_lines(bom + change.before) if change.before is not None else []
+    after = _diff_lines(bom + change.after)
+    shown = f"{prefix}/{change.path}" if prefix else change.path
+    old = "/dev/null" if change.before is None else f"a/{shown}"
     out: list[str] = []
     import difflib
 
-    for line in difflib.unified_diff(before, after, old, f"b/{change.path}", lineterm="\n"):
+    for line in difflib.unified_diff(before, after, old, f"b/{shown}", lineterm="\n"):
         if line.endswith("\n"):
             out.append(line)
         else:
             out.append(line + "\n\\ No newline at end of file\n")
     return "".join(out)
+
+
+def _diff_lines(text: str) -> list[str]:
+    lines = [line + "\n" for line in text.split("\n")]
+    lines[-1] = lines[-1][:-1]
+    return lines if lines[-1] else lines[:-1]
 
 
 # --- the --fix loop ------------------------------------------------------------------------------------
@@ -355,7 +376,9 @@ def fix_loop(root: Path, config: Config, registry: Registry, paths: list[Path] |
             try:
                 write(root, change)
             except (OSError, FixError) as exc:
-                notes.append(f"not fixed: {change.path}: {getattr(exc, 'strerror', None) or exc}")
+                note = f"not fixed: {change.path}: {getattr(exc, 'strerror', None) or exc}"
+                if note not in notes:  # the same file fails again in a later pass
+                    notes.append(note)
                 broken.add(change.path)
                 continue
             written += 1
@@ -368,13 +391,14 @@ def fix_loop(root: Path, config: Config, registry: Registry, paths: list[Path] |
     return FixOutcome(result, fixed, changed, notes)
 
 
-def diff_pass(root: Path, result: ScanResult, *, unsafe: bool) -> FixOutcome:
-    """What one `--fix` pass would change, as a unified diff; nothing is written."""
+def diff_pass(root: Path, result: ScanResult, *, unsafe: bool, prefix: str = "") -> FixOutcome:
+    """What one `--fix` pass would change, as a unified diff (paths shown from `prefix`, see unified_diff);
+    nothing is written."""
     chosen = plan(result.findings, unsafe)
     file_changes, problems = changes(root, chosen.fixes)
     fixed = sum(1 for f in chosen.fixed if f.fix is not None and not set(problems) & set(f.fix.paths))
     return FixOutcome(result, fixed, [c.path for c in file_changes], list(problems.values()),
-                      "".join(unified_diff(c) for c in file_changes))
+                      "".join(unified_diff(c, prefix) for c in file_changes))
 
 
 def with_safety(fix_value: Fix, rule_safety: str | None) -> Fix:
