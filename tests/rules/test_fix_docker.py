@@ -101,12 +101,14 @@ def test_ed106_no_fix_when_uv_lock_is_not_copied(tmp_path):
 
 # --- ED105 -----------------------------------------------------------------------------------------------
 
+# ED105's fixes are unsafe: the image then runs the installed package, not the source tree (a data file
+# the build backend does not pack goes missing).
 def test_ed105_uv_sync_no_editable_when_the_source_is_copied(tmp_path):
     before = BASE + f"WORKDIR /app\nCOPY . .\nRUN {UV_CACHE} uv sync --locked\n"
     after = BASE + f"WORKDIR /app\nCOPY . .\nRUN {UV_CACHE} uv sync --no-editable --locked\n"
     files = {"Dockerfile": before, "pyproject.toml": PYPROJECT, "uv.lock": UV_LOCK, ".dockerignore": ".venv\n",
              "src/app/__init__.py": ""}
-    assert_fix(tmp_path, files, "ED105", {"Dockerfile": after}, args=("--ignore", "ED103"))
+    assert_fix(tmp_path, files, "ED105", {"Dockerfile": after}, args=("--ignore", "ED103"), unsafe=True)
 
 
 def test_ed105_uv_sync_before_the_source_is_unsafe(tmp_path):
@@ -123,7 +125,7 @@ def test_ed105_pip_drops_editable(tmp_path):
         before = BASE + f"WORKDIR /app\nCOPY . .\nRUN pip install --no-cache-dir {written}\n"
         after = BASE + f"WORKDIR /app\nCOPY . .\nRUN pip install --no-cache-dir {kept}\n"
         assert_fix(tmp_path, {**files, "Dockerfile": before}, "ED105", {"Dockerfile": after}, name=name,
-                   args=("--ignore", "ED103"))
+                   args=("--ignore", "ED103"), unsafe=True)
 
 
 def test_ed105_no_pip_fix_outside_the_shipped_stage_or_when_clustered(tmp_path):

@@ -1009,9 +1009,11 @@ class EditableInstallInImage(Rule):
     severity = Severity.ERROR
     target = "dockerfile"
     summary = "An editable (development-mode) install of the project reaches the shipped image."
-    # `uv sync --no-editable`; `pip install -e .` -> `pip install .` in the shipped stages. A uv fix is
-    # unsafe when the source is not in the image yet: building the project then fails.
-    fix_safety = "safe"
+    # `uv sync --no-editable`; `pip install -e .` -> `pip install .` in the shipped stages. Unsafe (needs
+    # --unsafe-fixes): the image then runs the installed package, not the source tree, and a data file the
+    # build backend does not pack (templates, migrations beside the code) is missing at run time; a uv fix
+    # before the source is in the image would also fail the build.
+    fix_safety = "unsafe"
 
     @staticmethod
     def _fix(build: Build, step: RunStep, command: RunCommand) -> Fix | None:
@@ -1020,10 +1022,7 @@ class EditableInstallInImage(Rule):
         if build.rel is None:
             return None
         if py.tool == "uv" and py.action == "sync":
-            found = _flag_fix(build, step, py, "--no-editable")
-            if found is None or _source_in_image(build, step):
-                return found
-            return Fix(found.title, found.edits, "unsafe")
+            return _flag_fix(build, step, py, "--no-editable")
         if (py.tool == "pip" and py.action == "install" or py.tool == "uv" and py.action == "pip install") \
                 and build.is_shipped(step.stage):
             return _drop_editable(build, step, command)
