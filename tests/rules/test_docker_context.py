@@ -209,6 +209,18 @@ def test_ed110_unreadable_dockerignore_is_ed001_and_silences_the_rules(repo):
     assert results(repo, UV_COPY, "ED001,ED109,ED110", files) == [(".dockerignore", "ED001", 1)]
 
 
+def test_a_dockerignore_that_is_a_link_out_of_the_repository_silences_the_rules(repo, tmp_path):
+    # What it excludes is not known (envdoctor never follows a link out of the root): no ED109 guess.
+    outside = tmp_path / "outside.dockerignore"
+    outside.write_text(".venv\n")
+    repo.write("Dockerfile", "FROM python:3.12-slim@sha256:" + "a" * 64 + "\nCOPY . .\n")
+    repo.write(".venv/pyvenv.cfg", "home = /usr/bin\n")
+    repo.init_git()
+    assert "ED109" in repo.codes()  # near-miss: without any .dockerignore it leaks
+    (repo.root / ".dockerignore").symlink_to(outside)
+    assert "ED109" not in repo.codes()
+
+
 # --- the build context a Compose file gives (red-team miss M2) ------------------------------------------
 
 COMPOSE_ROOT = "services:\n  web:\n    build:\n      context: .\n      dockerfile: docker/Dockerfile\n"

@@ -25,6 +25,8 @@ the tree. A Dockerfile of thousands of chained stages stays linear.
 
 from __future__ import annotations
 
+import os
+
 import posixpath
 import re
 import weakref
@@ -403,6 +405,8 @@ class Build:
             if self._path_type(rel) == "file":
                 parsed = self.project.parsed("dockerignore", rel, parse_dockerignore)
                 return parsed, parsed is not None
+            if os.path.islink(self.project.root / rel):  # a link out of the repository (or to nothing):
+                return None, False  # there is one, but what it excludes is not known
         return None, True
 
     def ignored(self, rel: str) -> bool:
