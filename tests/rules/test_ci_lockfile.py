@@ -150,14 +150,55 @@ def test_uv_no_locked_near_misses(repo, workflow):
     steps('uv sync "$SYNC_ARGS"'),
     steps("uv sync ${{ env.SYNC_ARGS }}"),
     steps("uv sync ${{ matrix.sync-args }}"),
-    steps("uv sync --group=$(cat group.txt)"),
+    steps("uv sync --python 3.12 $MORE"),  # a word after an option's value stands where an option could
+    steps("uv sync --python ${{ matrix.py }} ${{ matrix.args }}"),
+    steps("uv sync --all-extras $MORE"),  # --all-extras takes no value
+    steps("uv sync -q$X"),
+    steps("uv sync --$FLAG"),
+    steps("uv sync --no-such-option=$X"),  # not known to take a value
+    steps("uv sync --python $PY -- $MORE"),
+    steps("uv sync `cat sync-args.txt`"),
     steps("uv run $UV_ARGS pytest"),
     steps("uv run ${{ inputs.uv-args }} pytest"),
-    steps("uv run --extra ${{ matrix.extra }} pytest"),
+    steps("uv run --python $PY $UV_ARGS pytest"),
+    steps("uv run --python $PY $CMD"),  # the program, or more options
     "env:\n  SYNC_ARGS: --locked --all-groups\n" + steps("uv sync $SYNC_ARGS", "uv sync --group docs"),
     "env:\n  SYNC_ARGS: --locked\n" + steps("uv run ${{ env.SYNC_ARGS }} pytest", "uv sync --group docs"),
 ])
 def test_uv_options_from_a_variable_are_not_judged(repo, workflow):
+    assert lines(repo, workflow) == []
+
+
+# The value of an option that takes one (the word after it, or after `=`) cannot turn into --locked: the
+# command is judged like with a literal value (red-team item 13: the most common matrix CI line).
+@pytest.mark.parametrize(("workflow", "expected"), [
+    (HEAD + "      - run: |\n          uv sync \\\n            --python ${{ matrix.py }}\n", [7]),
+    (steps("uv sync --python ${{ matrix.python-version }}"), [6]),
+    (steps("uv sync -p $PY"), [6]),
+    (steps("uv sync -p$PY --all-extras"), [6]),
+    (steps("uv sync -qp \"${PY}\""), [6]),
+    (steps("uv sync --extra=${{ matrix.extra }}"), [6]),
+    (steps("uv sync --group=$(cat group.txt)"), [6]),
+    (steps("uv sync --no-extra $SKIP --python $(cat .python-version)"), [6]),
+    (steps("uv --directory ${{ matrix.dir }} sync"), [6]),  # a uv.lock is committed (the folder is not known)
+    (steps("uv sync --upgrade-package $PKG"), [6]),  # upgrades past uv.lock, whichever package
+    (steps("uv run --extra ${{ matrix.extra }} pytest"), [6]),
+    (steps("uv run -p $PY pytest $PYTEST_ARGS"), [6]),
+    (steps("uv run --with=${{ matrix.plugin }} pytest"), [6]),
+])
+def test_uv_option_values_from_a_variable_are_judged(repo, workflow, expected):
+    assert lines(repo, workflow) == expected
+
+
+@pytest.mark.parametrize("workflow", [
+    steps("uv sync --python ${{ matrix.py }} --locked"),
+    steps("uv sync -p $PY --frozen"),
+    "env:\n  UV_LOCKED: '1'\n" + steps("uv sync --extra=${{ matrix.extra }}"),
+    steps("uv sync --resolution ${{ matrix.resolution }}"),  # lower-bound test, as with a literal value
+    steps("uv sync --script ${{ matrix.script }}"),
+    steps("uv sync --locked --python $PY", "uv run --python $PY pytest"),  # synced already
+])
+def test_uv_option_values_from_a_variable_near_misses(repo, workflow):
     assert lines(repo, workflow) == []
 
 

@@ -48,8 +48,25 @@ def test_ed501_no_fix_across_lines_or_for_upgrade(tmp_path):
 
 def test_ed501_no_fix_for_options_from_a_variable(tmp_path):
     # The variable is not known: not reported, so not fixed; the plain `uv sync` next to it still is.
-    before = HEAD + "      - run: uv sync $SYNC_ARGS\n      - run: uv sync ${{ matrix.args }}\n      - run: uv sync\n"
+    before = (HEAD + "      - run: uv sync $SYNC_ARGS\n      - run: uv sync ${{ matrix.args }}\n"
+              "      - run: uv sync --python 3.12 $MORE\n      - run: uv sync ${{ env.ARGS }}\n      - run: uv sync\n")
     after = before.replace("- run: uv sync\n", "- run: uv sync --locked\n")
+    assert_fix(tmp_path, {**PROJECT, GH: before}, "ED501", {GH: after})
+
+
+def test_ed501_fix_when_an_option_value_is_a_variable(tmp_path):
+    # The value of --python / -p / --extra= cannot be --locked: reported, and --locked goes right after
+    # the sub-command word, before the option and its value.
+    before = HEAD + ("      - run: |\n          uv sync \\\n            --python ${{ matrix.py }}\n"
+                     "      - run: uv sync -p $PY\n      - run: uv sync --extra=${{ matrix.extra }}\n")
+    after = HEAD + ("      - run: |\n          uv sync --locked \\\n            --python ${{ matrix.py }}\n"
+                    "      - run: uv sync --locked -p $PY\n      - run: uv sync --locked --extra=${{ matrix.extra }}\n")
+    assert_fix(tmp_path, {**PROJECT, GH: before}, "ED501", {GH: after})
+
+
+def test_ed501_uv_run_fix_when_an_option_value_is_a_variable(tmp_path):
+    before = HEAD + "      - run: uv run --python ${{ matrix.py }} pytest -q\n"
+    after = HEAD + "      - run: uv run --locked --python ${{ matrix.py }} pytest -q\n"
     assert_fix(tmp_path, {**PROJECT, GH: before}, "ED501", {GH: after})
 
 

@@ -682,9 +682,10 @@ class _Analysis:
     def _uv_sync(self, cmd: _Cmd, py: PyCommand, state: _JobState) -> None:
         if py.has("script", "dry-run", "check", "resolution") or _nonempty(cmd.env, "UV_RESOLUTION"):
             return  # `--resolution lowest-direct`: a deliberate test of the lower bounds, not an install
-        if any(_expands(word) for word in cmd.command.argv[1:]):
+        if _loose_expansion(cmd.command.argv[1:], _UV_SYNC_VALUES, _UV_SHORT_VALUES):
             # `uv sync $SYNC_ARGS`: options from a variable are not judged (nor fixed); a value the
-            # workflow sets in `env:` is read for what later commands may rely on.
+            # workflow sets in `env:` is read for what later commands may rely on. The value of an option
+            # (`--python ${{ matrix.python-version }}`) cannot be `--locked`: that command is judged.
             words = _expanded(cmd.command.argv[1:], cmd.env) or []
             if "--no-locked" not in words and ("--locked" in words or _set(cmd.env, "UV_LOCKED")):
                 state.uv_checked = True
@@ -726,11 +727,12 @@ class _Analysis:
 
     def _uv_run(self, cmd: _Cmd, py: PyCommand, state: _JobState, depth: int) -> None:
         words = _after(list(cmd.command.argv), "run")
-        options, inner = _split_options(words, _UV_RUN_VALUES, "pw")
+        options, inner = _split_options(words, _UV_RUN_VALUES, _UV_SHORT_VALUES)
         names = {name for name, _ in options}
         uv_words = cmd.command.argv[1:len(cmd.command.argv) - len(inner) + 1]  # uv's options, the program
-        if any(_expands(word) for word in uv_words):
-            # `uv run $UV_ARGS pytest`: options from a variable are not judged (nor fixed).
+        if _loose_expansion(uv_words, _UV_RUN_VALUES, _UV_SHORT_VALUES):
+            # `uv run $UV_ARGS pytest`: options from a variable are not judged (nor fixed); the value of
+            # an option (`uv run --python $PY pytest`) does not count.
             expanded = _expanded(uv_words, cmd.env) or []
             if "--locked" in expanded:
                 state.uv_checked = True
@@ -1323,12 +1325,24 @@ def _merge(runs: dict[str, set[str] | None], rel: str, names: set[str] | None) -
 
 # Options of `uv run` / `uvx` / `pipx run` that take a value (long names without dashes; short letters apart).
 _UV_RUN_VALUES = frozenset(
-    "with with-editable with-requirements python package extra group no-group only-group directory project "
-    "env-file index default-index index-url extra-index-url find-links index-strategy keyring-provider "
-    "resolution prerelease exclude-newer exclude-newer-package config-setting config-settings-package "
-    "no-build-isolation-package link-mode refresh-package reinstall-package upgrade-package cache-dir "
-    "config-file color python-preference allow-insecure-host no-binary-package no-build-package "
-    "python-platform from constraints constraint overrides build-constraints".split())
+    "with with-editable with-requirements python package extra no-extra group no-group only-group directory "
+    "project env-file index default-index index-url extra-index-url find-links index-strategy keyring-provider "
+    "resolution prerelease prerelease-package fork-strategy exclude-newer exclude-newer-package config-setting "
+    "config-settings-package no-build-isolation-package link-mode refresh-package reinstall-package "
+    "upgrade-package upgrade-group no-editable-package no-sources-package cache-dir config-file color "
+    "python-preference allow-insecure-host no-binary-package no-build-package python-platform from "
+    "constraints constraint overrides build-constraints".split())
+# Those of `uv sync` (`uv sync --help`, uv 0.13; uv's global options too). Unlike `uv run -s/--script`, a
+# flag, `uv sync --script` takes a value.
+_UV_SYNC_VALUES = frozenset(
+    "extra no-extra group no-group only-group package script output-format no-editable-package "
+    "no-install-package python-platform index default-index index-url extra-index-url find-links "
+    "index-strategy keyring-provider upgrade-package upgrade-group resolution prerelease prerelease-package "
+    "fork-strategy exclude-newer exclude-newer-package no-sources-package reinstall-package link-mode "
+    "config-setting config-settings-package no-build-isolation-package no-build-package no-binary-package "
+    "cache-dir refresh-package python python-preference color allow-insecure-host directory project "
+    "config-file".split())
+_UV_SHORT_VALUES = "pwifPC"  # -p PYTHON, -w WITH (uv run), -i INDEX_URL, -f FIND_LINKS, -P PACKAGE, -C SETTING
 _UVX_VALUES = _UV_RUN_VALUES
 _PIPX_RUN_VALUES = frozenset("spec python pip-args index-url backend".split())
 
@@ -1368,6 +1382,40 @@ def _split_options(words: list[str], long_values: frozenset[str], short_values: 
             else:
                 options.append((long_name, None))
     return options, words[index:]
+
+
+def _loose_expansion(words: Iterable[str], long_values: frozenset[str], short_values: str) -> bool:
+    """Whether a word the shell or the CI expands stands where uv reads an option or a flag (`uv sync $ARGS`,
+    `uv sync ${{ env.ARGS }}`, `--$X`, a word after `--`): it may hold `--locked`, so the command's options
+    are not known. The value of an option that takes one (`--python ${{ matrix.py }}`, `-p $PY`,
+    `--extra=$X`, `-p$PY`) cannot turn into an option, and does not count."""
+    words = list(words)
+    index = 0
+    while index < len(words):
+        word = words[index]
+        index += 1
+        if word == "--":
+            return any(_expands(rest) for rest in words[index:])
+        if word.startswith("--"):
+            name, eq, _value = word[2:].partition("=")
+            if name in long_values:
+                index += 0 if eq else 1  # the next word is its value, whatever it holds
+            elif _expands(word):
+                return True  # `--$X`, or an option envdoctor does not know given `=$X`
+            continue
+        if word.startswith("-") and len(word) > 1:
+            for position, letter in enumerate(word[1:], 1):
+                if letter in short_values:
+                    index += 0 if word[position + 1:] else 1  # `-p$PY` or `-p $PY`
+                    break
+                if not letter.isalpha():
+                    if _expands(word):
+                        return True  # `-$X`, `-q$X`
+                    break
+            continue
+        if _expands(word):
+            return True
+    return False
 
 
 def _requirement_name(spec: str) -> str:
