@@ -66,16 +66,23 @@ def dockerfile_word(lines: list[str] | None, instruction: Instruction, command: 
 
 def dockerfile_args_span(lines: list[str] | None, instruction: Instruction, offset: int, length: int) -> Span | None:
     """The physical place of `instruction.args[offset:offset + length]`, when it lies on one line."""
+    return dockerfile_span(lines, instruction, instruction._args_offset + offset, length,
+                           instruction.args[offset:offset + length])
+
+
+def dockerfile_span(lines: list[str] | None, instruction: Instruction, position: int, length: int,
+                    text: str | None = None) -> Span | None:
+    """The physical place of the `length` characters at `position` in `instruction.original` (flags
+    included), when they lie on one line and read `text` there (default: what `original` holds)."""
     if lines is None or instruction.inner is not None or length <= 0:
         return None
-    text = instruction.args[offset:offset + length]
+    text = instruction.original[position:position + length] if text is None else text
     if len(text) != length:
         return None
     # Instruction keeps where each physical line's text starts in `original` (see sources/dockerfile.py).
     starts, numbers = instruction._segment_starts, instruction._segment_lines
     if not starts:
         return None
-    position = instruction._args_offset + offset
     segment = bisect_right(starts, position) - 1
     end = starts[segment + 1] if segment + 1 < len(starts) else len(instruction.original)
     if segment < 0 or position + length > end:

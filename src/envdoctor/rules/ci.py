@@ -286,21 +286,22 @@ def _uv_requirement(data: dict) -> str | None:
     """The specifier of the first `uv` requirement written without a space (`uv==0.9.5`) among the project's
     dependencies, extras and dependency groups: where setup-uv looks for uv's version in a pyproject.toml
     without `required-version`."""
-    project = data.get("project") if isinstance(data.get("project"), dict) else {}
-    texts = _strings(project.get("dependencies"))
-    optional = project.get("optional-dependencies")
-    if isinstance(optional, dict):
-        for value in optional.values():
-            texts += _strings(value)
-    groups = data.get("dependency-groups")
-    if isinstance(groups, dict):
-        for value in groups.values():
-            texts += _strings(value)
-    for text in texts:
+    for text in _standard_requirements(data):
         match = _UV_REQUIREMENT_RE.match(text)
         if match:
             return match.group(1)
     return None
+
+
+def _standard_requirements(data: dict) -> list[str]:
+    """The requirements a pyproject.toml declares in the standard tables: [project] dependencies and
+    optional dependencies, and [dependency-groups] (as written; include-group tables left out)."""
+    project = data.get("project") if isinstance(data.get("project"), dict) else {}
+    texts = _strings(project.get("dependencies"))
+    for table in (project.get("optional-dependencies"), data.get("dependency-groups")):
+        for value in table.values() if isinstance(table, dict) else ():
+            texts += _strings(value)
+    return texts
 
 
 def _strings(value: object) -> list[str]:
@@ -318,16 +319,7 @@ def _requirement_names(texts: Iterable[str]) -> set[str]:
 
 
 def _declared_names(data: dict) -> set[str]:
-    project = data.get("project") if isinstance(data.get("project"), dict) else {}
-    texts = _strings(project.get("dependencies"))
-    optional = project.get("optional-dependencies")
-    if isinstance(optional, dict):
-        for value in optional.values():
-            texts += _strings(value)
-    groups = data.get("dependency-groups")
-    if isinstance(groups, dict):
-        for value in groups.values():
-            texts += _strings(value)
+    texts = _standard_requirements(data)
     tool = data.get("tool") if isinstance(data.get("tool"), dict) else {}
     uv = tool.get("uv") if isinstance(tool.get("uv"), dict) else {}
     texts += _strings(uv.get("dev-dependencies"))

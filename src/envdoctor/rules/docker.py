@@ -5,7 +5,7 @@ packages are installed (ED103-ED112)."""
 from __future__ import annotations
 
 import re
-from bisect import bisect_left, bisect_right
+from bisect import bisect_left
 from fnmatch import fnmatchcase
 from typing import Iterator
 
@@ -99,8 +99,6 @@ def _digest_fix(use: ImageUse, context: Context, rel: str | None) -> Fix | None:
 def _flag_image_span(lines: list[str] | None, use: ImageUse) -> tuple[int, int, int] | None:
     """The physical place of the image a `--from=` / `--mount=...,from=` flag names, when it is written
     once in the instruction, bare (not quoted), on one line; else None (no fix is guessed at)."""
-    from envdoctor.sources.dockerfile import GO_SPACE
-
     instruction = use.instruction
     if lines is None or instruction.inner is not None or not instruction._segment_starts:
         return None
@@ -112,21 +110,9 @@ def _flag_image_span(lines: list[str] | None, use: ImageUse) -> tuple[int, int, 
     found = [m for m in re.finditer(lead + re.escape(written) + r"(?=$|[\t ,])", flags_text)]
     if len(found) != 1:
         return None
-    position = found[0].end() - len(written)
-    starts, numbers = instruction._segment_starts, instruction._segment_lines
-    segment = bisect_right(starts, position) - 1
-    end = starts[segment + 1] if segment + 1 < len(starts) else len(original)
-    if segment < 0 or position + len(written) > end:
-        return None
-    line = numbers[segment]
-    if not 1 <= line <= len(lines):
-        return None
-    physical = lines[line - 1]
-    indent = len(physical) - len(physical.lstrip(GO_SPACE)) if line == instruction.start_line else 0
-    column = indent + position - starts[segment]
-    if physical[column:column + len(written)] != written:
-        return None
-    return line, column + 1, column + 1 + len(written)
+    from envdoctor.rules._fixing import dockerfile_span
+
+    return dockerfile_span(lines, instruction, found[0].end() - len(written), len(written))
 
 
 class BaseImageTagOnly(Rule):
