@@ -155,9 +155,13 @@ def test_uv_specifiers_compared_by_the_versions_they_admit(repo, recorded, decla
 
 @pytest.mark.parametrize(("declared", "is_stale"), [(">=3.10.dev0, <4", False), (">=3.10rc1,<4", False),
                                                     (">=3.10,<4.0", False), (">=3.9.99,<4", True),
-                                                    (">3.9,<4", True), (">=3.10,<4,!=3.10.0", True)])
+                                                    (">3.9,<4", True), (">=3.10,<4,!=3.10.0", True),
+                                                    (">=3.10,<4,!=3.12.0", False), (">=3.10,<4,!=3.13.*", False),
+                                                    (">=3.10,<3.13,!=3.12.*", True)])
 def test_uv_requires_python_compared_by_final_releases(repo, declared, is_stale):
-    # uv records `>=3.11.dev0` as `>=3.11`: its Python range keeps release numbers only
+    # uv records `>=3.11.dev0` as `>=3.11`: its Python range keeps release numbers only, and only its bounds
+    # (checked with uv 0.13.9: an exclusion inside the range leaves `uv lock --check` passing and `uv lock`
+    # rewriting nothing; one at an edge, `!=3.10.0` after `>=3.10`, moves the bound)
     install(repo, "uv-project", skip=EXPORTS)
     edit(repo, "pyproject.toml", '">=3.10.0, <4"', f'"{declared}"')
     findings = stale(repo)

@@ -1079,6 +1079,12 @@ def _requires_python_change(lock: UvLock, everyone: list[PythonProject], root: P
     # uv's Python range keeps only release numbers: `>=3.11.dev0` and `>=3.11rc1` are recorded as `>=3.11`.
     if specifiers_equivalent(combined, lock.requires_python, final_releases=True) is not False:
         return []
+    # And only its bounds: an exclusion inside the range (`>=3.11,!=3.12.0`) leaves the lock as it is
+    # (`uv lock --check` passes, `uv lock` rewrites nothing), one at its edge (`!=3.11.0`) moves a bound.
+    literals = _release_literals(combined) | _release_literals(lock.requires_python)
+    bounds = _python_bounds(combined, literals)
+    if bounds is not None and bounds == _python_bounds(lock.requires_python, literals):
+        return []
     # The project whose requires-python now excludes versions the lock allows (it was tightened), else the
     # root's, else the first that has one.
     holders = [p.pyproject for p in everyone if p.pyproject and isinstance(p.pyproject.project.get("requires-python"), str)]
@@ -1092,6 +1098,45 @@ def _requires_python_change(lock: UvLock, everyone: list[PythonProject], root: P
         text = (f"requires-python '{shown}' of {pyproject.path} changed the workspace's Python range (uv.lock "
                 f"records '{lock.requires_python}', the intersection of the members')")
     return [Change(text, pyproject.path, pyproject.line_of("project", "requires-python"))]
+
+
+def _python_bounds(spec: str, literals: set[Version]) -> tuple[Version, Version] | None:
+    """The lowest and highest final Python release a requires-python admits, among 3.0.0 to 3.40.40 and the
+    releases the specifiers name (`literals`: `>=3.9.99` is a bound of its own); None when it is not a
+    specifier set or admits none of them."""
+    try:
+        specifiers = SpecifierSet(spec)
+    except InvalidSpecifier:
+        return None
+    admitted = [v for v in sorted(literals.union(_python_samples())) if specifiers.contains(v, prereleases=True)]
+    return (admitted[0], admitted[-1]) if admitted else None
+
+
+def _release_literals(spec: str) -> set[Version]:
+    """The final releases a specifier set names (`>=3.9.99` -> 3.9.99), and the next patch of each."""
+    found: set[Version] = set()
+    try:
+        specifiers = SpecifierSet(spec)
+    except InvalidSpecifier:
+        return found
+    for one in specifiers:
+        try:
+            release = Version(one.version.removesuffix(".*")).release
+        except InvalidVersion:
+            continue
+        found.add(Version(".".join(map(str, release))))
+        found.add(Version(".".join(map(str, (*release[:-1], release[-1] + 1)))))
+    return found
+
+
+def _python_samples() -> list[Version]:
+    global _PYTHON_SAMPLES
+    if _PYTHON_SAMPLES is None:  # made on first use: most scans never compare a changed requires-python
+        _PYTHON_SAMPLES = [Version(f"3.{minor}.{patch}") for minor in range(0, 41) for patch in range(0, 41)]
+    return _PYTHON_SAMPLES
+
+
+_PYTHON_SAMPLES: list[Version] | None = None
 
 
 def _narrower(spec: str, recorded: str) -> bool:
