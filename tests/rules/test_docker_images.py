@@ -82,6 +82,10 @@ CUDA_PY = ("FROM nvidia/cuda:12.4.1-cudnn-runtime-ubuntu22.04\n"
      {"requirements.txt": "numpy==2.1.1\ntorch==2.5.1\n"}),
     # installed in a builder whose environment the final stage copies
     ("gcc", "COPY --from=build /opt/venv /opt/venv\n", {}),
+    # brought in by packages that require torch
+    ("build-essential", "RUN pip install --no-cache-dir vllm==0.6.3\n", {}),
+    ("gcc", "COPY requirements.txt .\nRUN pip install --no-cache-dir -r requirements.txt\n",
+     {"requirements.txt": "lightning==2.4.0\n"}),
 ])
 def test_ed108_compilers_that_torch_compile_needs_at_run_time(repo, packages, install, files):
     builder = f"FROM python:3.12-slim AS build\nRUN pip install --no-cache-dir torch==2.5.1\n" if "--from" in install else ""

@@ -1471,7 +1471,12 @@ _RUNTIME_COMPILER = re.compile(
     r"^(build-essential|build-base|gcc|g\+\+|gcc-c\+\+|gcc-\d+|g\+\+-\d+|cpp|cpp-\d+|clang|clang-\d+"
     r"|libc6?-dev|musl-dev|glibc-devel|python3?(\.\d+)?-dev|libpython3(\.\d+)?-dev|python3?(\.?\d+)?-devel)$"
 )
-_COMPILES_AT_RUN_TIME = frozenset({"torch", "triton", "pytorch-triton", "torchvision", "torchaudio", "pytorch"})
+# PyTorch and Triton, and well-known packages that require torch, so that installing them installs it.
+_COMPILES_AT_RUN_TIME = frozenset({
+    "torch", "triton", "pytorch-triton", "torchvision", "torchaudio", "pytorch",
+    "vllm", "sglang", "lightning", "pytorch-lightning", "accelerate", "xformers", "deepspeed", "flash-attn",
+    "torchao", "torchmetrics", "sentence-transformers", "timm", "peft", "ultralytics", "kornia",
+})
 
 
 def _requirement_name(word: str) -> str:
