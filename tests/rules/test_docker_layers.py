@@ -142,7 +142,8 @@ UV_LAYERED = ("FROM python:3.12-slim\nWORKDIR /app\nCOPY pyproject.toml uv.lock 
 
 @pytest.mark.parametrize("folder", ["libs", "libs/shared"])
 def test_ed103_copy_of_a_path_dependency_is_not_the_source(repo, folder):
-    files = {"pyproject.toml": PATH_DEPS, **SHARED}
+    # documentation and repository metadata beside the dependencies are read by no install
+    files = {"pyproject.toml": PATH_DEPS, **SHARED, "libs/README.md": "# Shared libraries\n", "libs/.gitkeep": ""}
     assert results(repo, UV_LAYERED.format(folder=folder), "ED103", files) == []
 
 
@@ -168,10 +169,11 @@ def test_ed103_copy_of_a_pdm_path_dependency_is_not_the_source(repo):
     assert results(repo, dockerfile, "ED103", {"pyproject.toml": pyproject, "pdm.lock": "", **SHARED}) == []
 
 
-@pytest.mark.parametrize("folder", ["src", "libs"])
-def test_ed103_copy_of_the_source_before_no_install_project_still_counts(repo, folder):
-    # `src` is the project's own source; `libs` also holds a folder that is no dependency
-    files = {"pyproject.toml": PATH_DEPS, **SHARED, "libs/tools/run.py": ""}
+@pytest.mark.parametrize(("folder", "other"), [("src", "libs/tools/run.py"), ("libs", "libs/tools/run.py"),
+                                               ("libs", "libs/requirements.txt"), ("libs", "libs/setup.py")])
+def test_ed103_copy_of_the_source_before_no_install_project_still_counts(repo, folder, other):
+    # `src` is the project's own source; `libs` also holds code or packaging that is no dependency
+    files = {"pyproject.toml": PATH_DEPS, **SHARED, other: ""}
     assert results(repo, UV_LAYERED.format(folder=folder), "ED103", files) == [("ED103", 5)]
 
 
@@ -298,7 +300,8 @@ def test_ed104_cache_mount_under_root_for_another_user(repo, dockerfile, expecte
                "flask==3.0.3\n",
     APP_USER + "RUN --mount=type=cache,target=/root/.cache/pip /venv/bin/pip install --no-cache-dir flask==3.0.3\n",
     APP_USER + "ENV HOME=/root\nRUN --mount=type=cache,target=/root/.cache/pip /venv/bin/pip install flask==3.0.3\n",
-    # root again, or no USER at all
+    # root again (sudo -H runs pip as root with HOME=/root), or no USER at all
+    APP_USER + "RUN --mount=type=cache,target=/root/.cache/pip sudo -H pip install flask==3.0.3\n",
     APP_USER + "USER root\nRUN --mount=type=cache,target=/root/.cache/pip pip install flask==3.0.3\n",
     APP_USER + "USER 0:0\nRUN --mount=type=cache,target=/root/.cache/pip pip install flask==3.0.3\n",
     # the user is not known to have a home here (no home: pip and uv then keep no cache), or not known at all

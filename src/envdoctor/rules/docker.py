@@ -325,7 +325,16 @@ def _dependency_folder(build: Build, rel: str) -> bool:
     git = build.project.git
     tracked = git.tracked_under(build.path(rel)) if git.available else []
     prefixes = [build.path(f) + "/" for f in inside]
-    return all(any(t.startswith(p) for p in prefixes) for t in tracked)
+    return all(any(t.startswith(p) for p in prefixes) or _not_code(t) for t in tracked)
+
+
+def _not_code(rel: str) -> bool:
+    """A file beside local dependencies that no install reads: documentation and repository metadata
+    (`libs/README.md`, `libs/.gitkeep`, `libs/CODEOWNERS`)."""
+    name = rel.rpartition("/")[2]
+    return (name.lower().endswith((".md", ".rst", ".txt")) and not name.lower().startswith("requirements")) or \
+        name.split(".")[0].upper() in ("README", "LICENSE", "LICENCE", "CODEOWNERS", "NOTICE", "AUTHORS") or \
+        name in (".gitkeep", ".keep", ".gitignore", ".gitattributes")
 
 
 def _what_source_copy(build: Build, step: CopyStep) -> str | None:
@@ -657,7 +666,7 @@ def _mounts_for_another_user(build: Build, step: RunStep, py: PyCommand, env: di
     under_root = [t for t in targets if t == "/root" or t.startswith("/root/")]
     variables = _CACHE_VARIABLES.get(py.tool)
     if not under_root or variables is None or "HOME" in env or any(v in env for v in variables) \
-            or py.has("cache-dir"):
+            or py.has("cache-dir") or py.sudo:  # sudo runs it as root (HOME=/root), or as a user not known here
         return targets, None
     user = _user_at(build, step)
     if user is None or not _home_made(build, step, user[0]):
