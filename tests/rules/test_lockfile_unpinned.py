@@ -22,6 +22,15 @@ def test_dockerfile_install_source(repo):
     ]
 
 
+def test_the_compile_advice_names_the_file_and_its_input(repo):
+    repo.write("docs/requirements.txt", "sphinx>=7\n")
+    repo.write("Dockerfile", BASE + "COPY docs/requirements.txt /r.txt\nRUN pip install --no-cache-dir -r /r.txt\n")
+    (finding,) = repo.findings("--select", "ED206")
+    assert finding["fix_hint"].endswith(
+        "keep the ranges in docs/requirements.in and compile the lock from it: "
+        "`uv pip compile --generate-hashes docs/requirements.in -o docs/requirements.txt`.")
+
+
 @pytest.mark.parametrize(("dockerfile", "where"), [
     # renamed on the way in
     ("COPY requirements/prod.txt /tmp/reqs.txt\nRUN pip install -r /tmp/reqs.txt\n", "requirements/prod.txt"),

@@ -802,6 +802,7 @@ class UnpinnedRequirements(Rule):
             if constraints is not None and constraints.requirements is not None:
                 pinned_elsewhere |= {r.name for r in constraints.requirements.requirements if r.pinned and r.name}
         reason = why[0].why
+        source = (rel[:-4] if rel.endswith(".txt") else rel) + ".in"  # the input a compiled lock is made from
         for line in view.requirements.requirements:
             if line.editable or line.invalid or line.requirement is None or line.pinned:
                 continue
@@ -813,8 +814,8 @@ class UnpinnedRequirements(Rule):
                 f"'{line.text}' is {kind}: {_name(rel)} is the install source ({reason}) and no lock exists, so "
                 f"each install may get a different version.",
                 line=line.line, end_line=line.end_line if line.end_line != line.line else None, path=rel,
-                fix_hint=f"Pin it ({requirement.name}==<version>), or better compile a lock from it: "
-                         f"`uv pip compile --generate-hashes requirements.in -o {_name(rel)}`.",
+                fix_hint=f"Pin it ({requirement.name}==<version>), or better keep the ranges in {source} and "
+                         f"compile the lock from it: `uv pip compile --generate-hashes {source} -o {rel}`.",
             )
 
 
