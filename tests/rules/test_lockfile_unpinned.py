@@ -178,3 +178,13 @@ def test_read_the_docs_near_misses(repo, config):
     repo.write("docs/requirements.txt", "sphinx>=8\n")
     repo.write(".readthedocs.yaml", config)
     assert unpinned(repo) == []
+
+
+def test_a_huge_read_the_docs_configuration_is_not_read(repo):
+    # Near-miss first: the same configuration, small, makes docs/requirements.txt an install source.
+    config = "version: 2\npython:\n  install:\n    - requirements: docs/requirements.txt\n"
+    repo.write("docs/requirements.txt", "sphinx>=7\n")
+    repo.write(".readthedocs.yaml", config)
+    assert [f["code"] for f in repo.findings("--select", "ED206")] == ["ED206"]
+    repo.write(".readthedocs.yaml", config + "x-pad:\n" + "".join(f"  k{n}: {'v' * 50}\n" for n in range(20_000)))
+    assert repo.findings("--select", "ED206") == []

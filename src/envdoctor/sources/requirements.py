@@ -169,6 +169,9 @@ def _requirement(start: int, end: int, text: str, hashes: list[str], editable: b
 # --- Read the Docs ------------------------------------------------------------------------------------------
 
 READTHEDOCS_CONFIGS = (".readthedocs.yaml", ".readthedocs.yml")
+# A real configuration is a few hundred bytes; pure-Python YAML takes seconds per MiB, so a larger file is
+# not read (what it installs is then not known; docs/limits.md).
+MAX_READTHEDOCS_BYTES = 1024 * 1024
 
 
 def readthedocs_requirements(text: str, rel: str) -> list[tuple[str, int]]:
@@ -176,6 +179,8 @@ def readthedocs_requirements(text: str, rel: str) -> list[tuple[str, int]]:
     path`), each with its line; paths are relative to the repository root, as Read the Docs reads them.
     Read with `yaml.compose` and the safe loader (nothing is constructed); a file that is not YAML, or not
     shaped like a configuration, gives nothing (Read the Docs reports it; not this tool's business)."""
+    if len(text) > MAX_READTHEDOCS_BYTES:
+        return []
     import yaml
 
     try:
