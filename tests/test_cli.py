@@ -295,3 +295,13 @@ def test_a_missing_file_named_on_the_command_line_is_not_called_a_link(repo, tmp
     (tmp_path / "link.toml").symlink_to(tmp_path / "nowhere.toml")
     result = repo.check("--digest-map", str(tmp_path / "link.toml"))
     assert result.exit_code == 2 and "is a link to something that does not exist" in result.stderr
+
+
+def test_sibling_sub_projects_with_their_own_configs_use_the_root_above_them(repo):
+    _monorepo(repo)
+    repo.write("services/web/envdoctor.toml", 'ignore = ["ED104"]\n')
+    api, web = str(repo.root / "services" / "api"), str(repo.root / "services" / "web")
+    result = run_cli("check", api, web, "--format", "concise", "-v")
+    assert result.exit_code == 1, result.stderr
+    assert "services/api/Dockerfile:2:1: ED104" in result.stdout  # the repository's configuration applies
+    assert run_cli("check", web, api, "--format", "concise").stdout == result.stdout

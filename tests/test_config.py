@@ -51,6 +51,7 @@ def test_every_key(repo):
     ({"select": "ED1,ED2"}, "'tool.envdoctor.select' must be a list of strings, not a string: write "
                             'select = ["ED1", "ED2"]'),
     ({"docker": {"allowed-images": "python:*"}}, "'tool.envdoctor.docker.allowed-images' must be a list of strings"),
+    ({"per-file-ignores": {"legacy/ci.yml": "ED501"}}, 'not a string: write "legacy/ci.yml" = ["ED501"]'),
     ({"select": [1]}, "'tool.envdoctor.select' must be a list of strings"),
     ({"fail-on": "fatal"}, "unknown severity 'fatal'"),
     ({"severity": {"ED101": "high"}}, "unknown severity 'high'"),

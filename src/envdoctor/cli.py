@@ -33,12 +33,17 @@ def find_root(start: Path) -> Path:
     start = start.resolve()
     folder = start if start.is_dir() else start.parent
     for candidate in (folder, *folder.parents):
-        if any((candidate / marker).exists() for marker in ROOT_MARKERS):
-            return candidate
-        pyproject = candidate / "pyproject.toml"
-        if pyproject.is_file() and _has_config(pyproject):
+        if _marked(candidate):
             return candidate
     return folder
+
+
+def _marked(folder: Path) -> bool:
+    """The folder holds an envdoctor config file or `.git`: a project root."""
+    if any((folder / marker).exists() for marker in ROOT_MARKERS):
+        return True
+    pyproject = folder / "pyproject.toml"
+    return pyproject.is_file() and _has_config(pyproject)
 
 
 def _run_root(targets: list[Path], resolved: list[Path]) -> tuple[Path, list[Path]]:
@@ -47,6 +52,14 @@ def _run_root(targets: list[Path], resolved: list[Path]) -> tuple[Path, list[Pat
     roots, which this run does not use (one configuration per run)."""
     roots = [find_root(t) for t in targets]
     outermost = min(roots, key=lambda r: len(r.parts))
+
+    def holds_all(root: Path) -> bool:
+        return all(full == root or root in full.parents for full in resolved)
+
+    if not holds_all(outermost):  # sibling sub-projects with their own configurations: the root above both
+        above = find_root(Path(os.path.commonpath([str(r) for r in roots])))
+        if holds_all(above) and _marked(above):
+            outermost = above
     for target, full in zip(targets, resolved):
         if full != outermost and outermost not in full.parents:
             fail(f"path {target} is outside the project root {outermost} (of {targets[roots.index(outermost)]}): "

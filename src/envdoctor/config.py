@@ -107,9 +107,11 @@ def _where(prefix: str, key: str) -> str:
     return f"{prefix}.{key}" if prefix else key
 
 
-def _str_list(value: Any, key: str) -> tuple[str, ...]:
+def _str_list(value: Any, key: str, name: str | None = None) -> tuple[str, ...]:
+    """`key` is where the value is, for messages; `name` how its key is written in the file (default: the
+    last part of `key`)."""
     if isinstance(value, str):  # as ruff: a list is a list (`select = "ED1,ED2"` is one selector or two?)
-        raise ConfigError(f"'{key}' must be a list of strings, not a string: write {key.rpartition('.')[2]} = "
+        raise ConfigError(f"'{key}' must be a list of strings, not a string: write {name or key.rpartition('.')[2]} = "
                           f"[{', '.join(repr(v.strip()).replace(chr(39), chr(34)) for v in value.split(','))}]")
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
         raise ConfigError(f"'{key}' must be a list of strings")
@@ -138,7 +140,7 @@ def parse_table(table: Mapping[str, Any], *, prefix: str = "", source: Path | No
             if not isinstance(value, Mapping):
                 raise ConfigError(f"'{where}' must be a table of glob = [codes]")
             values["per_file_ignores"] = tuple(
-                (glob, _str_list(codes, f"{where}.{glob}")) for glob, codes in value.items()
+                (glob, _str_list(codes, f"{where}.{glob}", f'"{glob}"')) for glob, codes in value.items()
             )
         elif key == "severity":
             if not isinstance(value, Mapping):
