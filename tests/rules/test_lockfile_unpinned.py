@@ -188,3 +188,14 @@ def test_a_huge_read_the_docs_configuration_is_not_read(repo):
     assert [f["code"] for f in repo.findings("--select", "ED206")] == ["ED206"]
     repo.write(".readthedocs.yaml", config + "x-pad:\n" + "".join(f"  k{n}: {'v' * 50}\n" for n in range(20_000)))
     assert repo.findings("--select", "ED206") == []
+
+
+def test_the_build_context_a_compose_file_gives_decides_which_file_is_installed(repo):
+    repo.write("compose.yaml", "services:\n  api:\n    build:\n      context: .\n      dockerfile: app/Dockerfile\n")
+    repo.write("app/Dockerfile", BASE + "WORKDIR /srv\nCOPY requirements.txt .\n"
+                                       "RUN pip install --no-cache-dir -r requirements.txt\nCOPY app/ .\n")
+    repo.write("requirements.txt", "requests==2.32.3\n")
+    repo.write("app/requirements.txt", "requests\n")
+    assert unpinned(repo) == []  # the image copies the root's pinned file, not app/requirements.txt
+    repo.write("requirements.txt", "requests>=2\n")  # near-miss: the root's file unpinned is reported
+    assert [(path, line) for path, line, _ in unpinned(repo)] == [("requirements.txt", 1)]

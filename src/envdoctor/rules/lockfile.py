@@ -8,7 +8,7 @@ from __future__ import annotations
 import posixpath
 import re
 from dataclasses import dataclass
-from typing import Iterator
+from typing import Callable, Iterator
 
 from envdoctor.findings import Hit, Severity
 from envdoctor.registry import Context, Rule
@@ -596,13 +596,28 @@ def _image_path(path: str, workdir: str) -> str:
     return posixpath.normpath(path if path.startswith("/") else posixpath.join(workdir, path))
 
 
+def _build_context(dockerfile, context: Context) -> Callable[[], str]:
+    """The Dockerfile's build context (a Compose file's, else inferred: rules/_dockerbuild.py), worked out on
+    first use: most Dockerfiles install no requirements file."""
+    found: list[str] = []
+
+    def folder() -> str:
+        if not found:
+            from envdoctor.rules._dockerbuild import build_of
+
+            found.append(build_of(dockerfile, context).context or ".")
+        return found[0]
+
+    return folder
+
+
 def _dockerfile_sources(context: Context, known: set[str]) -> Iterator[tuple[str, _Source]]:
     from envdoctor.sources.shell import run_commands, unwrap
 
     for docker_item in context.project.items("dockerfile"):
         dockerfile = docker_item.view
         rel = docker_item.path or "Dockerfile"
-        folder = rel.rpartition("/")[0] or "."
+        build_context = _build_context(dockerfile, context)
         for stage in dockerfile.stages:
             workdir = "/"
             copies: list[tuple[str, list[str], str]] = []  # (image path of dest, sources, workdir)
@@ -627,9 +642,9 @@ def _dockerfile_sources(context: Context, known: set[str]) -> Iterator[tuple[str
                             continue
                         constraints = tuple(
                             c for value in _option_values(args, "-c", "--constraint")
-                            if (c := _resolve(value, workdir, copies, mounts, folder, known)) is not None)
+                            if (c := _resolve(value, workdir, copies, mounts, build_context(), known)) is not None)
                         for value in _option_values(args, "-r", "--requirement"):
-                            found = _resolve(value, workdir, copies, mounts, folder, known)
+                            found = _resolve(value, workdir, copies, mounts, build_context(), known)
                             if found is not None:
                                 yield found, _Source(f"installed by {rel}:{command.line}", constraints)
 
