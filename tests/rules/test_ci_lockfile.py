@@ -132,6 +132,41 @@ def test_uv_no_locked_message_and_no_fix(repo):
     assert "+" not in repo.check("--select", "ED501", "--diff").stdout  # no fix: adding --locked would clash
 
 
+def test_uv_no_locked_without_the_variable_says_so_and_has_no_fix(repo):
+    # uv reads --locked/--no-locked last one wins: `uv sync --locked --no-locked` re-resolves (red-team r3b
+    # item 1, checked with uv 0.13.9), so --locked before --no-locked is no lock check and no fix is offered.
+    repo.write("pyproject.toml", PYPROJECT)
+    repo.write("uv.lock", UV_LOCK)
+    for text in (steps("uv sync --no-locked"), steps("uv sync --locked --no-locked"),
+                 LOCKED_JOB.replace("'1'", "'0'") + "      - run: uv sync --no-locked\n"):
+        repo.write(GH, text)
+        (finding,) = repo.findings("--select", "ED501")
+        assert "--no-locked turns off uv's check" in finding["message"], text
+        assert finding["fix_hint"].startswith("Drop --no-locked and use `uv sync --locked`")
+        assert "+" not in repo.check("--select", "ED501", "--diff").stdout
+
+
+@pytest.mark.parametrize(("workflow", "expected"), [
+    (steps("uv sync --locked --no-locked", "uv sync"), [6, 7]),  # the first is no lock check either
+    (steps("uv run --frozen --no-frozen pytest"), [6]),
+    (steps("uv sync --no-locked --locked", "uv sync"), []),  # the last one wins: this one is locked
+    (steps("uv run --no-frozen --frozen pytest"), []),
+])
+def test_uv_locked_and_no_locked_last_one_wins(repo, workflow, expected):
+    assert lines(repo, workflow) == expected
+
+
+def test_uv_run_no_locked_after_github_env_says_it_undoes_it(repo):
+    # UV_LOCKED=1 written to $GITHUB_ENV holds for the later steps like `env:` (red-team r3b item 11).
+    repo.write("pyproject.toml", PYPROJECT)
+    repo.write("uv.lock", UV_LOCK)
+    repo.write(GH, steps('echo "UV_LOCKED=1" >> "$GITHUB_ENV"', "uv run --no-locked pytest"))
+    (finding,) = repo.findings("--select", "ED501")
+    assert finding["message"].startswith("'uv run --no-locked pytest' undoes the UV_LOCKED=1 that CI sets")
+    assert finding["fix_hint"].startswith("Drop --no-locked (then UV_LOCKED=1 holds CI to uv.lock)")
+    assert "uv run --locked" in finding["fix_hint"] and "drop it" in finding["fix_hint"]
+
+
 @pytest.mark.parametrize("workflow", [
     LOCKED_JOB + "      - run: uv sync --no-frozen\n",  # UV_LOCKED still holds it
     "env:\n  UV_FROZEN: '1'\n" + steps("uv sync --no-locked"),

@@ -70,6 +70,20 @@ def test_ed501_uv_run_fix_when_an_option_value_is_a_variable(tmp_path):
     assert_fix(tmp_path, {**PROJECT, GH: before}, "ED501", {GH: after})
 
 
+def test_ed501_no_fix_for_a_command_that_says_no_locked(tmp_path):
+    # uv reads `--locked --no-locked` as --no-locked (last one wins): adding --locked would change nothing,
+    # whatever UV_LOCKED says (red-team r3b item 1).
+    for name, line in (("a", "uv sync --no-locked"), ("b", "uv run --no-locked pytest"),
+                       ("c", "uv sync --no-frozen"), ("d", "uv sync --locked --no-locked")):
+        assert_no_fix(tmp_path, {**PROJECT, GH: HEAD + f"      - run: {line}\n"}, "ED501", name=name)
+    zero = HEAD.replace("    steps:\n", "    env:\n      UV_LOCKED: '0'\n    steps:\n")
+    assert_no_fix(tmp_path, {**PROJECT, GH: zero + "      - run: uv sync --no-locked\n"}, "ED501", name="e")
+    # near miss: `--no-sync` (not a lock option) beside it; that command is fixed
+    before = HEAD + "      - run: uv run --no-sync --no-editable pytest\n      - run: uv run --no-editable pytest\n"
+    after = before.replace("uv run --no-editable", "uv run --locked --no-editable")
+    assert_fix(tmp_path, {**PROJECT, GH: before}, "ED501", {GH: after})
+
+
 # --- ED502 -----------------------------------------------------------------------------------------------
 
 def test_ed502_pip_install_uv_pinned_to_the_venv_uv(tmp_path):

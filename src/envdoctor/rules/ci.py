@@ -151,6 +151,24 @@ def _set(env: Mapping[str, str], *names: str) -> bool:
     return False
 
 
+def _last_says(names: Iterable[str], flag: str) -> bool:
+    """Whether a uv flag is in force: given, and not undone by a later `--no-` form (uv reads the pair
+    `--locked`/`--no-locked`, and `--frozen`/`--no-frozen`, last one wins)."""
+    negated = f"--no-{flag[2:]}" if flag.startswith("--") else f"no-{flag}"  # words, or option names
+    last = None
+    for name in names:
+        if name in (flag, negated):
+            last = name
+    return last == flag
+
+
+def _uv_held(names: Iterable[str]) -> bool:
+    """The command itself holds uv to uv.lock: `--locked` or `--frozen` in force (`uv sync --locked
+    --no-locked` is not: it re-resolves)."""
+    names = list(names)
+    return _last_says(names, "locked") or _last_says(names, "frozen")
+
+
 def _uv_env_locks(env: Mapping[str, str], has) -> bool:  # noqa: ANN001
     """UV_LOCKED or UV_FROZEN holds this uv command to uv.lock, unless it says `--no-locked` /
     `--no-frozen` (`has(name)`: whether the command gives that option)."""
@@ -672,6 +690,7 @@ class _Analysis:
     # --- ED501: uv ---
 
     def _uv_sync(self, cmd: _Cmd, py: PyCommand, state: _JobState) -> None:
+        names = [name for name, _ in py.options]
         if py.has("script", "dry-run", "check", "resolution") or _nonempty(cmd.env, "UV_RESOLUTION"):
             return  # `--resolution lowest-direct`: a deliberate test of the lower bounds, not an install
         if _loose_expansion(cmd.command.argv[1:], _UV_SYNC_VALUES, _UV_SHORT_VALUES):
@@ -679,7 +698,7 @@ class _Analysis:
             # workflow sets in `env:` is read for what later commands may rely on. The value of an option
             # (`--python ${{ matrix.python-version }}`) cannot be `--locked`: that command is judged.
             words = _expanded(cmd.command.argv[1:], cmd.env) or []
-            if "--no-locked" not in words and ("--locked" in words or _set(cmd.env, "UV_LOCKED")):
+            if _last_says(words, "--locked") or ("--no-locked" not in words and _set(cmd.env, "UV_LOCKED")):
                 state.uv_checked = True
             state.uv_synced = state.lock_installed = True
             return
@@ -696,37 +715,51 @@ class _Analysis:
                         f"'{_shown(cmd.command.argv)}' upgrades past uv.lock: CI installs versions nobody "
                         f"locked or reviewed.",
                         "Drop --upgrade in CI; upgrade locally with `uv lock --upgrade` and commit uv.lock.")
-        elif not (py.has("locked", "frozen") or _uv_env_locks(cmd.env, py.has) or state.uv_checked):
-            undone = _uv_env_undone(cmd.env, py.has)
-            if undone:
-                flag, variable = undone
-                self.report(ED501, cmd.path, cmd.command.line,
-                            f"'{_shown(cmd.command.argv)}' undoes the {variable} that CI sets for it: with "
-                            f"{flag}, a uv.lock that no longer matches pyproject.toml is silently re-resolved "
-                            f"and CI installs versions nobody locked.",
-                            f"Drop {flag} (then {variable} holds CI to uv.lock), or use `uv sync --locked`.")
-                state.uv_synced = state.lock_installed = True
-                return
-            self.report(ED501, cmd.path, cmd.command.line,
-                        f"'{_shown(cmd.command.argv)}' does not hold CI to uv.lock: without --locked, a lock "
-                        f"that no longer matches pyproject.toml is silently re-resolved and CI installs "
-                        f"versions nobody locked.",
-                        "Use `uv sync --locked` (it fails on a stale lock), or set UV_LOCKED=1 for the job.",
-                        self._flag_fix(cmd, py, "--locked"))
-        if py.has("locked") or (_set(cmd.env, "UV_LOCKED") and not py.has("no-locked")):
+        elif not (_uv_held(names) or _uv_env_locks(cmd.env, py.has) or state.uv_checked):
+            self._unlocked_hit(cmd, py, py.has, "uv sync",
+                               "does not hold CI to uv.lock: without --locked, a lock that no longer matches "
+                               "pyproject.toml is silently re-resolved and CI installs versions nobody locked.",
+                               "Use `uv sync --locked` (it fails on a stale lock), or set UV_LOCKED=1 for the job.")
+        if _last_says(names, "locked") or (_set(cmd.env, "UV_LOCKED") and not py.has("no-locked")):
             state.uv_checked = True
         state.uv_synced = state.lock_installed = True
+
+    def _unlocked_hit(self, cmd: _Cmd, py: PyCommand, has, usage: str, message: str, hint: str) -> None:  # noqa: ANN001
+        """ED501 for a `uv sync` / syncing `uv run` that nothing holds to uv.lock (`has(name)`: whether the
+        command gives that option; `message`, `hint`: the words for a command without `--no-locked`). The
+        `--locked` fix is offered only to a command without `--no-locked` / `--no-frozen`: uv reads
+        `--locked --no-locked` as `--no-locked` (last one wins), so adding `--locked` would change nothing."""
+        shown = _shown(cmd.command.argv)
+        undone = _uv_env_undone(cmd.env, has)
+        if undone:
+            flag, variable = undone
+            self.report(ED501, cmd.path, cmd.command.line,
+                        f"'{shown}' undoes the {variable} that CI sets for it: with {flag}, a uv.lock that no "
+                        f"longer matches pyproject.toml is silently re-resolved and CI installs versions nobody "
+                        f"locked.",
+                        f"Drop {flag} (then {variable} holds CI to uv.lock), or drop it and use "
+                        f"`{usage} --locked`.")
+        elif has("no-locked"):
+            self.report(ED501, cmd.path, cmd.command.line,
+                        f"'{shown}' does not hold CI to uv.lock: --no-locked turns off uv's check that the lock "
+                        f"matches pyproject.toml, so a stale uv.lock is silently re-resolved and CI installs "
+                        f"versions nobody locked.",
+                        f"Drop --no-locked and use `{usage} --locked` (it fails on a stale lock).")
+        else:
+            self.report(ED501, cmd.path, cmd.command.line, f"'{shown}' {message}", hint,
+                        None if has("no-frozen") else self._flag_fix(cmd, py, "--locked"))
 
     def _uv_run(self, cmd: _Cmd, py: PyCommand, state: _JobState, depth: int) -> None:
         words = _after(list(cmd.command.argv), "run")
         options, inner = _split_options(words, _UV_RUN_VALUES, _UV_SHORT_VALUES)
-        names = {name for name, _ in options}
+        order = [name for name, _ in options]
+        names = set(order)
         uv_words = cmd.command.argv[1:len(cmd.command.argv) - len(inner) + 1]  # uv's options, the program
         if _loose_expansion(uv_words, _UV_RUN_VALUES, _UV_SHORT_VALUES):
             # `uv run $UV_ARGS pytest`: options from a variable are not judged (nor fixed); the value of
             # an option (`uv run --python $PY pytest`) does not count.
             expanded = _expanded(uv_words, cmd.env) or []
-            if "--locked" in expanded:
+            if _last_says(expanded, "--locked"):
                 state.uv_checked = True
             if not state.uv_synced and "--no-sync" not in expanded:
                 state.uv_synced = state.lock_installed = True
@@ -734,19 +767,18 @@ class _Analysis:
         syncs = not (names & {"no-sync", "no-project", "script", "dry-run", "resolution"}
                      or _set(cmd.env, "UV_NO_SYNC", "UV_NO_PROJECT") or _nonempty(cmd.env, "UV_RESOLUTION")
                      or not inner or inner[0].endswith(".py"))
-        unchecked = not (names & {"frozen", "locked"} or _uv_env_locks(cmd.env, names.__contains__))
+        unchecked = not (_uv_held(order) or _uv_env_locks(cmd.env, names.__contains__))
         if syncs and not state.uv_synced:
             cwd = _join(cmd.cwd, dict(options).get("directory")) if "directory" in names else cmd.cwd
             if "uv" in state.relocked:
                 self._relocked_hit(cmd, "uv", state)
             elif unchecked and not state.uv_checked and self.facts.lock_for("uv.lock", cwd, cmd.root):
-                self.report(ED501, cmd.path, cmd.command.line,
-                            f"'{_shown(cmd.command.argv)}' syncs the environment without --locked: a uv.lock "
-                            f"that no longer matches pyproject.toml is silently re-resolved and CI runs on "
-                            f"versions nobody locked.",
-                            "Run `uv sync --locked` first (then `uv run` uses that), or use `uv run --locked`.",
-                            None if names & {"no-locked", "no-frozen"} else self._flag_fix(cmd, py, "--locked"))
-        if "locked" in names:
+                self._unlocked_hit(cmd, py, names.__contains__, "uv run",
+                                   "syncs the environment without --locked: a uv.lock that no longer matches "
+                                   "pyproject.toml is silently re-resolved and CI runs on versions nobody locked.",
+                                   "Run `uv sync --locked` first (then `uv run` uses that), or use "
+                                   "`uv run --locked`.")
+        if _last_says(order, "locked"):
             state.uv_checked = True
         if syncs:
             state.uv_synced = state.lock_installed = True
