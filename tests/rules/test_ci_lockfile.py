@@ -319,6 +319,67 @@ def test_relock_without_shipping_it_is_still_flagged(repo, workflow, expected):
     assert lines(repo, workflow) == expected
 
 
+# `uv lock` then a check that fails the job when uv.lock changed (red-team r3b item 3): a diff whose paths
+# take in the lock, or `test -z "$(git status --porcelain)"`; not one whose failure cannot stop the job.
+def block(*lines: str, shell: str = "") -> str:
+    """One `run: |` step (line 6; its script from line 7), then `uv sync` (line 7 + len(lines))."""
+    head = HEAD + (f"      - shell: {shell}\n        run: |\n" if shell else "      - run: |\n")
+    return head + "".join(f"          {line}\n" for line in lines) + "      - run: uv sync\n"
+
+
+@pytest.mark.parametrize("workflow", [
+    steps("uv lock", "git diff --exit-code .", "uv sync"),
+    steps("uv lock", "git diff --exit-code ./", "uv sync"),
+    steps("uv lock", "git diff --exit-code -- .", "uv sync"),
+    steps("uv lock", "git diff --exit-code -- ':/'", "uv sync"),
+    steps("uv lock", "git diff --exit-code '*.lock'", "uv sync"),
+    steps("uv lock", "git diff --exit-code -- '*.lock' pyproject.toml", "uv sync"),
+    steps("uv lock", "git diff --exit-code HEAD", "uv sync"),  # a commit, not a path
+    steps("uv lock", "git diff --exit-code -- . ':!docs'", "uv sync"),
+    steps("uv lock", "git -C . diff --quiet", "uv sync"),
+    HEAD + "      - run: uv lock\n        working-directory: app\n      - run: git diff --exit-code app\n"
+           "      - run: uv sync\n        working-directory: app\n",
+    steps("uv lock", "git diff --exit-code uv.lock || exit 1", "uv sync"),
+    steps("uv lock", "git diff --exit-code uv.lock || (echo 'run uv lock'; exit 1)", "uv sync"),
+    block("uv lock", "git diff --exit-code uv.lock || {", "  echo 'uv.lock is stale'", "  exit 1", "}"),
+    block("uv lock", "if ! git diff --quiet uv.lock; then echo stale; exit 1; fi"),
+    block("set +e", "uv lock", "git diff --exit-code uv.lock"),  # the last command: the step fails
+    block("set +e", "set -e", "uv lock", "git diff --exit-code uv.lock", "echo ok"),
+    steps("uv lock", 'test -z "$(git status --porcelain uv.lock)"', "uv sync"),
+    block("uv lock", '[ -z "$(git status --porcelain)" ]'),
+    steps("uv lock", "git diff --exit-code", "uv sync") .replace("      - run: uv sync\n",
+                                                                 "      - run: uv sync\n        if: always()\n"),
+])
+def test_uv_lock_then_a_check_that_stops_the_job(repo, workflow):
+    # `if: always()` on a later step does not matter: the check has failed the job, CI is red.
+    files = {"app/pyproject.toml": PYPROJECT, "app/uv.lock": UV_LOCK}
+    assert lines(repo, workflow, files=files) == []
+
+
+@pytest.mark.parametrize(("workflow", "expected"), [
+    (steps("uv lock", "git diff --exit-code src/", "uv sync"), [8]),
+    (steps("uv lock", "git diff --exit-code '*.txt'", "uv sync"), [8]),
+    (steps("uv lock", "git diff --exit-code -- . ':!uv.lock'", "uv sync"), [8]),
+    (steps("uv lock", "git diff --exit-code ':(exclude)*.lock'", "uv sync"), [8]),
+    (steps("uv lock", "git diff --exit-code uv.lock || true", "uv sync"), [8]),
+    (block("uv lock", "git diff --exit-code uv.lock || :"), [9]),
+    (steps("uv lock", "git diff --exit-code . || echo changed", "uv sync"), [8]),
+    (block("uv lock", "! git diff --exit-code uv.lock"), [9]),
+    (block("uv lock", "if ! git diff --exit-code uv.lock; then echo '::warning::lock drift'; fi"), [9]),
+    (block("set +e", "uv lock", "git diff --exit-code uv.lock", "echo done"), [11]),
+    (block("uv lock", "git diff --exit-code uv.lock", "echo done", shell="bash {0}"), [11]),
+    (HEAD + "      - run: uv lock\n      - run: git diff --exit-code uv.lock\n        continue-on-error: true\n"
+            "      - run: uv sync\n", [9]),
+    (steps("uv lock", 'test -z "$(git status --porcelain src)"', "uv sync"), [8]),
+    (steps("uv lock", 'test -z "$(git status --porcelain uv.lock)" || true', "uv sync"), [8]),
+    (HEAD + "      - run: uv lock\n        working-directory: app\n      - run: git diff --exit-code other\n"
+            "      - run: uv sync\n        working-directory: app\n", [9]),
+])
+def test_uv_lock_then_a_check_that_cannot_stop_the_job_is_still_flagged(repo, workflow, expected):
+    files = {"app/pyproject.toml": PYPROJECT, "app/uv.lock": UV_LOCK}
+    assert lines(repo, workflow, files=files) == expected
+
+
 def test_poetry_bump_job_that_opens_a_pull_request_is_not_flagged(repo):
     files = {"poetry.lock": "# poetry\n"}
     assert lines(repo, steps("poetry update", "poetry install") + PR_ACTION, files=files, lock=False) == []

@@ -8,6 +8,7 @@ workflows run. Commands are split by the shell tokenizer and recognised by `rule
 
 from __future__ import annotations
 
+import fnmatch
 import posixpath
 import re
 import weakref
@@ -58,6 +59,7 @@ class _Cmd:
     declared: bool = False  # tox `deps` / nox `session.install`: bare names are the session's tools, not reported
     uses: str | None = None  # a `uses:` step (no command: `command.argv` is empty), kept for its place in the job
     caller: str | None = None  # for a step of a local composite action: the job using it ("job 't' of <workflow>")
+    stops: bool = True  # its failure fails the job (not one `|| true` handles, after `set +e`, ...): see _stops
 
 
 @dataclass(frozen=True)
@@ -81,6 +83,8 @@ class _JobState:
     uv_synced: bool = False  # the environment was synced (a later `uv run` is not the install step)
     # tool -> (file, line) of the command that rewrote its lock
     relocked: dict[str, tuple[str, int]] = field(default_factory=dict)
+    # tool -> the lock that command rewrote, relative to the scanned root (None: not known)
+    relock_paths: dict[str, str | None] = field(default_factory=dict)
     # requirements file -> (file, line) of the `pip-compile` writing it
     compiled: dict[str, tuple[str, int]] = field(default_factory=dict)
     # A later step of the job opens a pull request, or commits and pushes: a lock regenerated now is the
@@ -562,7 +566,10 @@ class _Analysis:
             env = {**workflow.env, **job.env, **persisted, **placed.env, **step.env}
             shell_vars: dict[str, str] = {}
             sets_env = "GITHUB_ENV" in script.text
-            for command in script.commands:
+            for position, command in enumerate(script.commands):
+                stops = True
+                if command.argv and _basename(command.argv[0]) in ("git", "test", "["):  # (a lock check?)
+                    stops = not step.continue_on_error and _stops(script, position)
                 command = unwrap(command)
                 assignments = dict(a.partition("=")[::2] for a in command.assignments)
                 if not command.argv:
@@ -587,7 +594,7 @@ class _Analysis:
                             exported[name] = shell_vars[name]
                     continue
                 commands.append(_Cmd(command, path, {**env, **exported, **assignments}, cwd, workflow.root,
-                                     caller=placed.caller))
+                                     caller=placed.caller, stops=stops))
         return commands
 
     # --- local composite actions, spliced into the jobs that use them ---
@@ -656,6 +663,9 @@ class _Analysis:
             return
         if program == "git":
             self._git(cmd, state)
+            return
+        if program in ("test", "["):
+            self._porcelain(cmd, state)
             return
         if program in ("pip-compile", "pip-sync"):
             self._pip_tools(cmd, program, state)
@@ -796,7 +806,7 @@ class _Analysis:
             state.relocked.pop("uv", None)
             state.uv_checked = True
         else:
-            state.relocked["uv"] = cmd.path, cmd.command.line
+            self._relocked(cmd, state, "uv", self._uv_project_dir(cmd, py))
 
     def _uv_project_dir(self, cmd: _Cmd, py: PyCommand) -> str | None:
         for name in ("directory", "project"):
@@ -813,7 +823,25 @@ class _Analysis:
         if state.shipped_later:
             state.relocked.pop(py.tool, None)  # a dependency bump: the pull request reviews the new lock
         else:
-            state.relocked[py.tool] = cmd.path, cmd.command.line
+            self._relocked(cmd, state, py.tool, self._uv_project_dir(cmd, py))
+
+    def _relocked(self, cmd: _Cmd, state: _JobState, tool: str, folder: str | None) -> None:
+        """Remember that `cmd` rewrote the tool's lock, and which file: the committed one in `folder` or the
+        nearest folder above it (a workspace's root), else one in `folder`."""
+        state.relocked[tool] = cmd.path, cmd.command.line
+        name = _LOCK_NAMES[tool]
+        found = None
+        if folder is not None:
+            committed = {rel.rpartition("/")[0] or "." for rel in self.facts.lockfiles if _basename(rel) == name}
+            walk = folder
+            while found is None:
+                if walk in committed:
+                    found = name if walk == "." else f"{walk}/{name}"
+                elif walk == ".":
+                    found = name if folder == "." else f"{folder}/{name}"
+                else:
+                    walk = posixpath.dirname(walk) or "."
+        state.relock_paths[tool] = found
 
     def _relocked_hit(self, cmd: _Cmd, tool: str, state: _JobState) -> None:
         lock = {"uv": "uv.lock", "poetry": "poetry.lock", "pipenv": "Pipfile.lock"}[tool]
@@ -839,13 +867,13 @@ class _Analysis:
             state.lock_installed = not py.has("lock")
             return
         if py.has("lock"):
-            state.relocked["poetry"] = cmd.path, cmd.command.line
+            self._relocked(cmd, state, "poetry", self._uv_project_dir(cmd, py))
             return
         self.report(ED501, cmd.path, cmd.command.line,
                     f"'{_shown(cmd.command.argv)}' re-resolves and installs newer versions than poetry.lock: "
                     f"CI tests versions nobody locked.",
                     "Use `poetry install` (it installs poetry.lock); update locally and commit the lock.")
-        state.relocked["poetry"] = cmd.path, cmd.command.line
+        self._relocked(cmd, state, "poetry", self._uv_project_dir(cmd, py))
         state.lock_installed = True
 
     def _pipenv_install(self, cmd: _Cmd, py: PyCommand, state: _JobState) -> None:
@@ -884,22 +912,45 @@ class _Analysis:
                     f"'{_shown(cmd.command.argv)}' re-locks and installs newer versions than Pipfile.lock: CI "
                     f"tests versions nobody locked.",
                     "Use `pipenv sync` (or `pipenv install --deploy`); update locally and commit the lock.")
-        state.relocked["pipenv"] = cmd.path, cmd.command.line
+        self._relocked(cmd, state, "pipenv", cmd.cwd)
         state.lock_installed = True
 
     def _git(self, cmd: _Cmd, state: _JobState) -> None:
-        """`git diff --exit-code [lock]` after regenerating a lock is a check: CI fails if it changed. For uv,
+        """`git diff --exit-code [paths]` after regenerating a lock is a check: CI fails if it changed. For uv,
         it has also proved uv.lock current, like `uv lock --check`, for the rest of the job."""
+        argv = list(cmd.command.argv)
+        base, index = cmd.cwd, 1
+        while index + 1 < len(argv) and argv[index] == "-C":  # `git -C sub diff`
+            base, index = _join(base, argv[index + 1]), index + 2
+        if argv[index:index + 1] == ["diff"] and ("--exit-code" in argv or "--quiet" in argv):
+            self._lock_checked(cmd, state, base, _diff_paths(argv[index + 1:]))
+
+    def _porcelain(self, cmd: _Cmd, state: _JobState) -> None:
+        """`test -z "$(git status --porcelain [paths])"` (or `[ -z ... ]`): fails when the lock changed."""
         argv = cmd.command.argv
-        if "diff" in argv and ("--exit-code" in argv or "--quiet" in argv):
-            paths = [w for w in argv[argv.index("diff") + 1:] if not w.startswith("-")]
-            for tool, lock in (("uv", "uv.lock"), ("poetry", "poetry.lock"), ("pipenv", "Pipfile.lock")):
-                if not paths or any(_basename(p) == lock for p in paths):
-                    if state.relocked.pop(tool, None) is not None and tool == "uv":
-                        state.uv_checked = True
-            for rel in list(state.compiled):
-                if not paths or any(_basename(p) == _basename(rel) for p in paths):
-                    state.compiled.pop(rel)
+        if len(argv) < 3 or argv[1] != "-z" or (argv[0] == "[" and argv[3:] != ("]",)) or (
+                argv[0] == "test" and len(argv) != 3):
+            return
+        match = _PORCELAIN_RE.match(argv[2])
+        if match:
+            words = match.group("rest").split()
+            if not any(_unknown(w) for w in words):
+                self._lock_checked(cmd, state, cmd.cwd, [w for w in words if not w.startswith("-")])
+
+    def _lock_checked(self, cmd: _Cmd, state: _JobState, base: str | None, paths: list[str] | None) -> None:
+        """A check that fails the job when the files `paths` (from `base`; None: all) changed: a regenerated
+        lock among them is checked. One whose failure cannot stop the job (`|| true`, after `set +e`, on a
+        `continue-on-error: true` step) checks nothing."""
+        if not cmd.stops:
+            return
+        for tool in list(state.relocked):
+            if _covers(paths, base, state.relock_paths.get(tool), _LOCK_NAMES[tool]):
+                state.relocked.pop(tool)
+                if tool == "uv":
+                    state.uv_checked = True
+        for rel in list(state.compiled):
+            if _covers(paths, base, rel, _basename(rel)):
+                state.compiled.pop(rel)
 
     def _lock_install(self, cmd: _Cmd, py: PyCommand, state: _JobState) -> None:
         """`uv pip sync FILE`: installs exactly the file, a lock, unless CI has just compiled it."""
@@ -1310,6 +1361,127 @@ class _Analysis:
             if nox is not None:
                 for session in nox.selected(names):
                     self._job(_nox_commands(nox, session))
+
+
+# --- lock checks: `git diff --exit-code`, `test -z "$(git status --porcelain)"` ------------------------------
+
+_LOCK_NAMES = {"uv": "uv.lock", "poetry": "poetry.lock", "pipenv": "Pipfile.lock"}
+# A word of `git diff` that names a commit, not a path (`git diff --exit-code HEAD`).
+_REV_RE = re.compile(r"^(?:HEAD|@|FETCH_HEAD|ORIG_HEAD)(?:[~^][0-9]*)*$|\.\.|^[0-9a-f]{7,40}$")
+_PORCELAIN_RE = re.compile(r"^\$\(\s*git\s+status\s+--porcelain(?:=v?[12])?(?P<rest>(?:\s+[^\s()`$;|&]+)*)\s*\)$")
+_GLOB_CHARS = frozenset("*?[")
+
+
+def _diff_paths(words: list[str]) -> list[str]:
+    """The paths a `git diff` (its words after `diff`) limits itself to: after `--`, else its words that are
+    no option and no commit."""
+    if "--" in words:
+        return words[words.index("--") + 1:]
+    return [w for w in words if not w.startswith("-") and not _REV_RE.search(w)]
+
+
+def _covers(paths: list[str] | None, base: str | None, target: str | None, name: str) -> bool:
+    """Whether git pathspecs `paths`, given in the folder `base`, take in the file `target` (relative to the
+    scanned root): no path at all, the file, a folder holding it (`.`, `./`, `..` from below), a glob that
+    matches it (`'*.lock'`, git's `*` crossing `/`), `:/` (the top), minus `:!` / `:(exclude)` ones. When
+    the file or the folder is not known, a path named like the lock, or any that cannot be read, counts."""
+    if not paths:
+        return True
+    if target is None or base is None:
+        return any(_basename(p) == name or p.startswith(":") or _unknown(p) for p in paths)
+    included, excluded = False, False
+    for word in paths:
+        if _unknown(word):
+            return True
+        exclude = False
+        top = False
+        if word.startswith(":"):
+            magic = re.match(r"^:(?:\((?P<long>[a-z,]*)\)|(?P<short>[/!^]*))(?P<rest>.*)$", word)
+            if magic is None:
+                return True
+            long_magic = {m for m in (magic.group("long") or "").split(",") if m}
+            if long_magic - {"exclude", "top", "glob"}:
+                return True  # icase, attr, literal: not read
+            short = magic.group("short") or ""
+            exclude = "exclude" in long_magic or "!" in short or "^" in short
+            top = "top" in long_magic or "/" in short
+            word = magic.group("rest") or "."
+        folder = "." if top else base
+        if _basename(word) == name and not exclude:
+            included = True
+            continue
+        if any(c in _GLOB_CHARS for c in word):
+            pattern = word if folder == "." else f"{folder}/{word}"
+            hit = fnmatch.fnmatchcase(target, posixpath.normpath(pattern))
+        else:
+            full = _join(folder, word.rstrip("/") or ".")
+            hit = full is not None and (full == "." or target == full or target.startswith(full + "/"))
+        if exclude:
+            excluded = excluded or hit
+        else:
+            included = included or hit
+    if not any(not (p.startswith((":!", ":^", ":(exclude"))) for p in paths):
+        included = True  # only exclusions: the rest of the tree is diffed
+    return included and not excluded
+
+
+_EXITS_RE = re.compile(r"\bexit\s+(?!0\b)\S|\bexit\s*(?:$|[;&|)}])|\bfalse\b|\breturn\s+(?!0\b)\S", re.MULTILINE)
+_CONDITION_RE = re.compile(r"(?:^|[;&|({]|\bthen|\bdo|\belse)\s*(?P<keyword>if|elif|while|until)\s+(?:!\s+)?$")
+_NEGATED_RE = re.compile(r"(?:^|[;&|({]|\bthen|\bdo|\belse)\s*!\s+$")
+_SET_RE = re.compile(r"^[-+][a-zA-Z]*e[a-zA-Z]*$")
+
+
+def _stops(script, position: int) -> bool:  # noqa: ANN001
+    """Whether a failure of the script's command at `position` fails its step. CI runs scripts with `-e`
+    (GitHub's bash and sh, GitLab, CircleCI), so it does, unless: a `||` follows it whose other side does
+    not `exit` (`|| true`, `|| :`, `|| echo changed`); it is the condition of an `if` / `while` whose body
+    does not exit (`if ! git diff --quiet; then echo ...; fi`), or negated with `!`; a `set +e` (or
+    `set +o errexit`) came before it in the script, or the step's `shell:` is a command without `-e`, and it
+    is not the script's last command; an `&&` follows it and it is not the last. Whatever cannot be read
+    (a command inside `sh -c "..."`) counts as stopping."""
+    text = script.text
+    commands = script.commands
+    command = commands[position]
+    offsets = command.word_offsets
+    if not offsets or len(set(offsets)) != len(offsets) or len(offsets) != len(command.raw_words):
+        return True
+    start, end = offsets[0], offsets[-1] + len(command.raw_words[-1])
+    line_start = text.rfind("\n", 0, start) + 1
+    line_end = text.find("\n", end)
+    line_end = len(text) if line_end < 0 else line_end
+    before, after = text[line_start:start], text[end:line_end].split("#", 1)[0].strip()
+    later = [c for c in commands[position + 1:] if c.word_offsets and c.word_offsets[0] > line_end]
+    last = not later
+    condition = _CONDITION_RE.search(before)
+    if condition:
+        closing = "fi" if condition.group("keyword") in ("if", "elif") else "done"
+        found = re.search(rf"\b{closing}\b", text[end:])
+        return found is None or bool(_EXITS_RE.search(text[end:end + found.start()]))
+    if _NEGATED_RE.search(before):
+        return False
+    if after.startswith("||"):
+        rest = after[2:].strip()
+        return not rest or rest.endswith(("{", "(", "\\", "|", "&")) or bool(_EXITS_RE.search(rest))
+    errexit = _errexit(script.shell)
+    for earlier in commands[:position]:
+        argv = earlier.argv
+        if argv[:1] == ("set",):
+            for index, word in enumerate(argv[1:], 1):
+                if _SET_RE.match(word):
+                    errexit = word.startswith("-")
+                elif word in ("-o", "+o") and argv[index + 1:index + 2] == ("errexit",):
+                    errexit = word == "-o"
+    if after.startswith("&&"):
+        return last
+    return errexit or last
+
+
+def _errexit(shell: str | None) -> bool:
+    """Whether a step's shell runs with `-e`: CI's defaults do; a `shell:` written as a command
+    (`bash {0}`) only when it says `-e` (or `-eo pipefail`)."""
+    if shell is None or "{0}" not in shell:
+        return True
+    return any(_SET_RE.match(word) and word.startswith("-") for word in shell.split()) or "errexit" in shell
 
 
 def _ships(cmd: _Cmd, committed: bool) -> bool:

@@ -114,6 +114,7 @@ class Step:
     env: dict[str, str] = field(default_factory=dict)
     working_directory: str | None = None
     run: Script | None = None
+    continue_on_error: bool = False  # GitHub `continue-on-error: true` (literally): its failure fails no job
 
 
 @dataclass(frozen=True)
@@ -480,7 +481,8 @@ def _github_steps(r: _Reader, node: Node | None, default_shell: str | None) -> l
             uses=r.scalar(uses_entry[1]) if uses_entry else None,
             uses_line=r.line(uses_entry[1]) if uses_entry else None,
             with_=with_, with_lines=with_lines, env=r.strings(_value(step, "env")),
-            working_directory=r.scalar(_value(step, "working-directory")), run=script))
+            working_directory=r.scalar(_value(step, "working-directory")), run=script,
+            continue_on_error=(r.scalar(_value(step, "continue-on-error")) or "").strip().lower() == "true"))
     return steps
 
 
