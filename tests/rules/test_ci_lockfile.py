@@ -851,3 +851,36 @@ def test_non_composite_and_powershell_action_steps(repo):
     assert action_findings(repo, caller(), action=node) == []
     pwsh = composite("uv sync --all-extras").replace("shell: bash", "shell: pwsh")
     assert action_findings(repo, caller(), action=pwsh) == []
+
+
+# A suppression on the `uses:` step covers what the action's steps do for that job (red-team r3b item 2).
+def suppressed_caller(name: str = "newest", comment: str = "      # envdoctor: ignore[ED501] -- newest releases\n"
+                      ) -> str:
+    return caller(name=name).replace("      - uses: ./.github/actions/setup\n",
+                                     comment + "      - uses: ./.github/actions/setup\n")
+
+
+def test_suppression_on_the_uses_step_covers_the_actions_steps_for_that_job(repo):
+    locked = caller(name="locked", job_env="UV_LOCKED: '1'").replace("on: push\njobs:\n", "")
+    assert action_findings(repo, suppressed_caller() + locked) == []  # no ED501, and no ED002 either
+    end_of_line = caller(name="newest").replace(
+        "- uses: ./.github/actions/setup\n", "- uses: ./.github/actions/setup  # envdoctor: ignore[ci-ignores-lockfile]\n")
+    assert action_findings(repo, end_of_line) == []
+    # through an action between: the suppression on the outer `uses:` covers the inner action's steps
+    outer = "runs:\n  using: composite\n  steps:\n    - uses: ./.github/actions/setup\n"
+    workflow = HEAD + "      # envdoctor: ignore[ED501]\n      - uses: ./.github/actions/outer\n"
+    assert action_findings(repo, workflow, files={".github/actions/outer/action.yml": outer}) == []
+
+
+def test_suppression_on_one_uses_step_leaves_the_other_callers_at_fault(repo):
+    plain = caller(name="plain").replace("on: push\njobs:\n", "")
+    findings = action_findings(repo, suppressed_caller() + plain)
+    assert [(f["code"], f["path"], f["line"]) for f in findings] == [("ED501", ACTION, 5)]
+    assert "job 'plain' of .github/workflows/ci.yml" in findings[0]["message"]
+    assert "job 'newest'" not in findings[0]["message"]
+    assert "+" not in repo.check("--select", "ED501", "--diff").stdout  # the fix would change 'newest' too
+    # on a step before the `uses:` step it covers nothing of the action: ED002, and the action's finding stays
+    before = caller("echo start", name="newest").replace("      - run: echo start\n",
+                                                       "      # envdoctor: ignore[ED501]\n      - run: echo start\n")
+    found = [(f["code"], f["path"]) for f in action_findings(repo, before)]
+    assert found == [("ED501", ACTION), ("ED002", GH)]

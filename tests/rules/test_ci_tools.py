@@ -225,3 +225,17 @@ def test_unused_or_root_action_only_a_floating_version_of_its_own(repo):
     root = COMPOSITE.replace("setup-uv@v6\n", "setup-uv@v6\n      with:\n        version: latest\n")
     assert results(repo, steps("echo"), files={ACTION: COMPOSITE}) == []
     assert results(repo, steps("echo"), files={ACTION: COMPOSITE, "action.yml": root}) == [("action.yml", 6)]
+
+
+def test_suppression_on_the_uses_step_covers_the_actions_setup_uv_and_tools(repo):
+    # red-team r3b item 2: the comment above the `uses:` step covers the whole step, the action's steps too
+    second = USES.replace(HEAD, "  again:\n    runs-on: ubuntu-latest\n    steps:\n")
+    suppressed = USES.replace("      - uses:", "      # envdoctor: ignore[ED502] -- newest tools here\n      - uses:")
+    repo.write("pyproject.toml", PYPROJECT)
+    repo.write(ACTION, COMPOSITE)
+    repo.write(GH, suppressed)
+    assert repo.findings("--select", "ED502,ED002") == []
+    repo.write(GH, suppressed + second)  # the other job is still at fault, and is named
+    findings = repo.findings("--select", "ED502,ED002")
+    assert [(f["path"], f["line"]) for f in findings] == [(ACTION, 4), (ACTION, 5)]
+    assert all("job 'again'" in f["message"] for f in findings)

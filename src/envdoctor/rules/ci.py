@@ -32,6 +32,7 @@ if TYPE_CHECKING:
 
 ED501 = "ED501"
 ED502 = "ED502"
+_RULE_NAMES = {ED501: "ci-ignores-lockfile", ED502: "ci-unpinned-tool"}
 # Bootstrap packaging tools: `pip install --upgrade pip setuptools wheel` is everywhere and harmless enough.
 _BOOTSTRAP = frozenset({"pip", "setuptools", "wheel"})
 _PERSISTED_RE = re.compile(r"\b([A-Za-z_][A-Za-z0-9_]*)=([^\s\"'`;|>]*)")
@@ -59,6 +60,7 @@ class _Cmd:
     declared: bool = False  # tox `deps` / nox `session.install`: bare names are the session's tools, not reported
     uses: str | None = None  # a `uses:` step (no command: `command.argv` is empty), kept for its place in the job
     caller: str | None = None  # for a step of a local composite action: the job using it ("job 't' of <workflow>")
+    via: tuple[tuple[str, tuple[int, ...]], ...] = ()  # the `uses:` steps that led to it: (file, lines)
     stops: bool = True  # its failure fails the job (not one `|| true` handles, after `set +e`, ...): see _stops
 
 
@@ -71,6 +73,7 @@ class _Placed:
     env: dict[str, str]  # variables of the `uses:` steps that led to it (a composite action's caller)
     base: str | None  # the folder its `working-directory` is relative to
     caller: str | None  # for a composite action's step: "job 'x' of <workflow>"
+    via: tuple[tuple[str, tuple[int, ...]], ...] = ()  # the `uses:` steps that led to it: (file, their lines)
 
 
 @dataclass
@@ -482,6 +485,8 @@ class _Analysis:
         self.hits: list[_Hit] = []
         self._seen: set[tuple[str, str, int, str]] = set()
         self._caller: str | None = None  # the job using the composite action whose commands are being judged
+        self._via: tuple[tuple[str, tuple[int, ...]], ...] = ()  # ... and its `uses:` steps that led there
+        self._waived: set[tuple[str, str, int]] = set()  # action lines a caller's suppression covers
         self.actions_used: set[str] = set()  # local composite actions some workflow job uses
         self._spanned: set[str] = set()  # action files whose suppressions were widened over their steps
         self.tox_runs: dict[str, set[str] | None] = {}  # tox.ini -> env names (None: its env_list)
@@ -496,18 +501,51 @@ class _Analysis:
                 self._setup_uv(workflow)
         self._unused_actions()
         self._sessions()
+        self._unfix_waived()
         return self.hits
 
     def report(self, code: str, cmd_path: str, line: int, message: str, fix: str, edit: Fix | None = None) -> None:
         """One finding. In a composite action (judged as part of each job that uses it) a line is reported
-        once, for the first such job, which the message names: the verdict may depend on the caller."""
+        once, for the first such job, which the message names: the verdict may depend on the caller. A job
+        whose `uses:` step (or that of an action between) suppresses the code is passed over: the finding
+        names the next job at fault, if any, and carries no fix (it would change the exempted job too); the
+        suppression gets a hit of its own, at the `uses:` step, which it suppresses (so ED002 sees it used)."""
         caller = self._caller
+        if caller:
+            waiver = self._waiver(code)
+            if waiver is not None:
+                self._waived.add((code, cmd_path, line))
+                where_path, where_line = waiver
+                key = (code, where_path, where_line, "")
+                if key not in self._seen:
+                    self._seen.add(key)
+                    self.hits.append(_Hit(code, Hit(f"{message} (In {cmd_path}:{line}, which this step runs for "
+                                                    f"{caller}.)", line=where_line, fix_hint=fix, path=where_path)))
+                return
         key = (code, cmd_path, line, "" if caller else message)
         if key not in self._seen:
             self._seen.add(key)
             if caller:
                 message += f" (This action runs in {caller}.)"
             self.hits.append(_Hit(code, Hit(message, line=line, fix_hint=fix, path=cmd_path, fix=edit)))
+
+    def _waiver(self, code: str) -> tuple[str, int] | None:
+        """(file, line) of the first `uses:` step leading to the action being judged whose inline
+        suppression names `code` (or its rule's name), or None."""
+        name = _RULE_NAMES[code]
+        for path, lines in self._via:
+            index = self.project.suppressions.get(path)
+            for line in lines if index is not None else ():
+                for entry in index.covering(line):
+                    if any(w.upper() == code or w.lower() == name for w in entry.codes):
+                        return path, line
+        return None
+
+    def _unfix_waived(self) -> None:
+        """An action line some caller exempted keeps its finding for the others, without the fix."""
+        for position, found in enumerate(self.hits):
+            if found.hit.fix is not None and (found.code, found.hit.path, found.hit.line) in self._waived:
+                self.hits[position] = _Hit(found.code, replace(found.hit, fix=None))
 
     # --- fixes (envdoctor/fixes.py): placed only where the words are found exactly on the line ---
 
@@ -553,7 +591,7 @@ class _Analysis:
                 if step.uses:
                     marker = SimpleCommand((), (), step.uses_line or step.line, ())
                     commands.append(_Cmd(marker, path, {}, None, workflow.root, uses=step.uses,
-                                         caller=placed.caller))
+                                         caller=placed.caller, via=placed.via))
                 continue
             if not posix_script(script.shell, script.text):
                 # PowerShell, cmd, Python: not judged. Only what it writes to $GITHUB_ENV
@@ -594,7 +632,7 @@ class _Analysis:
                             exported[name] = shell_vars[name]
                     continue
                 commands.append(_Cmd(command, path, {**env, **exported, **assignments}, cwd, workflow.root,
-                                     caller=placed.caller, stops=stops))
+                                     caller=placed.caller, via=placed.via, stops=stops))
         return commands
 
     # --- local composite actions, spliced into the jobs that use them ---
@@ -606,21 +644,25 @@ class _Analysis:
         `uses:` step. A setup-uv step inside such an action is judged (ED502) here, for this caller."""
         base = _join(workflow.root, job.working_directory)
         caller = f"job '{job.name}' of {workflow.path}"
-        pending: list[tuple[Step, str, dict[str, str], str | None, str | None, tuple[str, ...]]] = [
-            (step, workflow.path, {}, base, None, ()) for step in job.steps]
+        pending: list[tuple[Step, str, dict[str, str], str | None, str | None, tuple[str, ...], tuple]] = [
+            (step, workflow.path, {}, base, None, (), ()) for step in job.steps]
         pending.reverse()
         while pending:
-            step, path, env, step_base, step_caller, chain = pending.pop()
-            yield _Placed(step, path, env, step_base, step_caller)
+            step, path, env, step_base, step_caller, chain, via = pending.pop()
+            yield _Placed(step, path, env, step_base, step_caller, via)
             if step.run is not None or not step.uses:
                 continue
             if step_caller is not None and _SETUP_UV_RE.match(step.uses.strip()):
-                self._setup_uv_step(path, workflow.root, step, step_caller)
+                self._setup_uv_step(path, workflow.root, step, step_caller, via=via)
             action = self._local_action(workflow, step.uses) if workflow.kind == "github" else None
             if action is None or action.path in chain or len(chain) >= _MAX_ACTION_DEPTH:
                 continue
-            inner = [(inner_step, action.path, {**env, **step.env}, workflow.root, caller, (*chain, action.path))
-                     for action_job in action.jobs for inner_step in action_job.steps]
+            # A suppression on this `uses:` step (above it, or at the end of its `- uses:` line) covers what
+            # the action's steps do for this job.
+            lines = tuple(dict.fromkeys(n for n in (step.line, step.uses_line) if n is not None))
+            inner_via = (*via, (path, lines))
+            inner = [(inner_step, action.path, {**env, **step.env}, workflow.root, caller, (*chain, action.path),
+                      inner_via) for action_job in action.jobs for inner_step in action_job.steps]
             pending.extend(reversed(inner))
 
     def _local_action(self, workflow: Workflow, uses: str) -> Workflow | None:
@@ -652,7 +694,7 @@ class _Analysis:
             self._command(cmd, state, 0)
 
     def _command(self, cmd: _Cmd, state: _JobState, depth: int) -> None:
-        self._caller = cmd.caller
+        self._caller, self._via = cmd.caller, cmd.via
         argv = cmd.command.argv
         if not argv:
             return
@@ -1198,11 +1240,12 @@ class _Analysis:
                 if step.uses and _SETUP_UV_RE.match(step.uses.strip()):
                     self._setup_uv_step(workflow.path, workflow.root, step, None)
 
-    def _setup_uv_step(self, path: str, root: str, step: Step, caller: str | None, own_only: bool = False) -> None:
+    def _setup_uv_step(self, path: str, root: str, step: Step, caller: str | None, own_only: bool = False,
+                       via: tuple = ()) -> None:
         """ED502 for one astral-sh/setup-uv step written in `path`, run in the checkout folder `root`
         (for a composite action's step: as `caller` runs it). `own_only`: judge only what the step says
         itself (a floating `version:`), not what it would read from the repository that runs it."""
-        self._caller = caller
+        self._caller, self._via = caller, via
         try:
             version = step.with_.get("version")
             version_file = (step.with_.get("version-file") or "").strip()
@@ -1241,7 +1284,7 @@ class _Analysis:
                             "version or an upper bound (`>=0.9,<0.10`).",
                             self._setup_uv_fix(path, root, step))
         finally:
-            self._caller = None
+            self._caller, self._via = None, ()
 
     def _setup_uv_version_file(self, path: str, root: str, step: Step, written: str) -> None:
         """setup-uv's `version-file:` naming a uv.toml or pyproject.toml of the repository that holds no uv
