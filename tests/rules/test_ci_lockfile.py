@@ -884,3 +884,38 @@ def test_suppression_on_one_uses_step_leaves_the_other_callers_at_fault(repo):
                                                        "      # envdoctor: ignore[ED501]\n      - run: echo start\n")
     found = [(f["code"], f["path"]) for f in action_findings(repo, before)]
     assert found == [("ED501", ACTION), ("ED002", GH)]
+
+
+# A dependency bump split in two jobs: the relock is tested in one, shipped for review by a later job that
+# `needs:` it (the lock passed on as an artifact; red-team r3b item 4).
+RELOCK_JOB = steps("uv lock --upgrade", "uv sync", "uv run pytest").replace("  test:", "  relock:") + (
+    "      - uses: actions/upload-artifact@v4\n        with:\n          name: lock\n          path: uv.lock\n")
+
+
+def pr_job(needs: str, ship: str = "      - uses: peter-evans/create-pull-request@v7\n") -> str:
+    return (f"  open-pr:\n{needs}    runs-on: ubuntu-latest\n    steps:\n"
+            "      - uses: actions/download-artifact@v4\n        with:\n          name: lock\n" + ship)
+
+
+@pytest.mark.parametrize("workflow", [
+    RELOCK_JOB + pr_job("    needs: relock\n"),
+    RELOCK_JOB + pr_job("    needs: [lint, relock]\n"),
+    RELOCK_JOB + pr_job("    needs:\n      - relock\n", "      - run: gh pr create --fill\n"),
+    # through a job between: open-pr needs check, which needs relock
+    RELOCK_JOB + "  check:\n    needs: relock\n    runs-on: ubuntu-latest\n    steps:\n      - run: echo ok\n"
+    + pr_job("    needs: check\n"),
+])
+def test_relock_shipped_by_a_later_job_that_needs_it_is_not_flagged(repo, workflow):
+    assert lines(repo, workflow) == []
+
+
+@pytest.mark.parametrize(("workflow", "expected"), [
+    (RELOCK_JOB + pr_job(""), [7]),  # no needs: the pull request does not wait for (nor ship) this lock
+    (RELOCK_JOB + pr_job("    needs: relock\n", "      - run: gh pr list\n"), [7]),  # nothing shipped
+    (pr_job("") + RELOCK_JOB.replace("on: push\njobs:\n", "").replace("  relock:", "  relock:\n    needs: open-pr"),
+     [15]),  # the job that ships runs before the relock
+])
+def test_relock_not_shipped_by_a_dependent_job_is_still_flagged(repo, workflow, expected):
+    if not workflow.startswith("on:"):
+        workflow = "on: push\njobs:\n" + workflow
+    assert lines(repo, workflow) == expected

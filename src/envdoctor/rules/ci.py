@@ -495,8 +495,10 @@ class _Analysis:
     def run(self) -> list[_Hit]:
         for item in self.project.items("workflow"):
             workflow: Workflow = item.view
-            for job in workflow.jobs:
-                self._job(self._workflow_commands(workflow, job))
+            jobs = [(job, self._workflow_commands(workflow, job)) for job in workflow.jobs]
+            shipping = {job.name for job, commands in jobs if _last_shipping(commands) >= 0}
+            for job, commands in jobs:
+                self._job(commands, shipped_after=bool(_dependents(workflow, job.name) & shipping))
             if workflow.kind == "github":
                 self._setup_uv(workflow)
         self._unused_actions()
@@ -686,9 +688,11 @@ class _Analysis:
 
     # --- one job ---
 
-    def _job(self, commands: list[_Cmd]) -> None:
+    def _job(self, commands: list[_Cmd], shipped_after: bool = False) -> None:
+        """`shipped_after`: a later job of the workflow, which `needs:` this one, ships what it made for
+        review (a dependency bump split in a test job and a pull-request job)."""
         state = _JobState()
-        shipped = _last_shipping(commands)
+        shipped = len(commands) if shipped_after else _last_shipping(commands)
         for index, cmd in enumerate(commands):
             state.shipped_later = index < shipped
             self._command(cmd, state, 0)
@@ -1537,6 +1541,16 @@ def _ships(cmd: _Cmd, committed: bool) -> bool:
     if program in ("gh", "glab", "hub"):
         return argv[1:3] in (["pr", "create"], ["mr", "create"]) or argv[1:2] == ["pull-request"]
     return program == "git" and committed and "push" in argv[1:] and "--dry-run" not in cmd.command.argv
+
+
+def _dependents(workflow: Workflow, name: str) -> set[str]:
+    """The jobs of a GitHub workflow that run after job `name` because they `needs:` it, or a job that does."""
+    found: set[str] = set()
+    frontier = {name}
+    while frontier:
+        frontier = {job.name for job in workflow.jobs if set(job.needs) & frontier} - found - {name}
+        found |= frontier
+    return found
 
 
 def _last_shipping(commands: list[_Cmd]) -> int:

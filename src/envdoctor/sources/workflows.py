@@ -125,6 +125,7 @@ class Job:
     steps: tuple[Step, ...] = ()
     working_directory: str | None = None
     shared_shell: bool = False  # the steps run in one shell: `cd` and `export` carry over
+    needs: tuple[str, ...] = ()  # GitHub `needs:`: the jobs of the workflow this one runs after
 
 
 @dataclass(frozen=True)
@@ -459,8 +460,11 @@ def _github(r: _Reader, top: Node) -> tuple[dict[str, str], list[Job]]:
         job_shell, job_directory = _run_defaults(r, _value(job, "defaults"))
         runner_shell = "pwsh" if _windows_runner(r, _value(job, "runs-on")) else None
         steps = _github_steps(r, _value(job, "steps"), job_shell or shell or runner_shell)
+        needs_node = _value(job, "needs")
+        needs = [r.scalar(n) for n in r.sequence(needs_node)] if isinstance(needs_node, SequenceNode) else [
+            r.scalar(needs_node)]
         jobs.append(Job(name, r.line(key), r.strings(_value(job, "env")), tuple(steps),
-                        job_directory or directory))
+                        job_directory or directory, needs=tuple(n for n in needs if n)))
     return env, jobs
 
 
