@@ -386,6 +386,18 @@ def test_poetry_bump_job_that_opens_a_pull_request_is_not_flagged(repo):
     assert lines(repo, steps("poetry update", "poetry install"), files=files, lock=False) == [6, 7]
 
 
+def test_uv_sync_upgrade_group_is_an_upgrade(repo):
+    # `--upgrade-group G` upgrades like -U / -P (red-team r3b item 10): the upgrade message, no --locked fix
+    repo.write("pyproject.toml", PYPROJECT)
+    repo.write("uv.lock", UV_LOCK)
+    for command in ("uv sync --upgrade-group dev", "uv sync --upgrade-group ${{ matrix.g }} --locked"):
+        repo.write(GH, steps(command))
+        (finding,) = repo.findings("--select", "ED501")
+        assert "upgrades past uv.lock" in finding["message"], command
+    assert lines(repo, steps("uv sync --upgrade-group dev", "uv run pytest") + PR_ACTION) == []  # a bump
+    assert lines(repo, steps("uv sync --group dev --locked")) == []  # near miss: --group is no upgrade
+
+
 def test_uv_without_a_committed_lock_is_another_rules_business(repo):
     assert lines(repo, steps("uv sync", "uv run pytest"), lock=False) == []
 

@@ -42,6 +42,8 @@ def test_ed501_no_fix_across_lines_or_for_upgrade(tmp_path):
     assert_no_fix(tmp_path, {**PROJECT, GH: split}, "ED501", name="a")
     upgrade = HEAD + "      - run: uv sync --upgrade\n"
     assert_no_fix(tmp_path, {**PROJECT, GH: upgrade}, "ED501", name="b")
+    group = HEAD + "      - run: uv sync --upgrade-group dev\n      - run: uv sync -P httpx\n"  # (r3b item 10)
+    assert_no_fix(tmp_path, {**PROJECT, GH: group}, "ED501", name="d")
     twice = HEAD + "      - run: uv sync; echo uv sync\n"
     assert_no_fix(tmp_path, {**PROJECT, GH: twice}, "ED501", name="c")
 

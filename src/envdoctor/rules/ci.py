@@ -763,14 +763,15 @@ class _Analysis:
             self._relocked_hit(cmd, "uv", state)
         elif not self.facts.lock_for("uv.lock", cwd, cmd.root):
             pass  # no committed uv.lock: nothing is ignored here (a missing lock is ED201's business)
-        elif py.has("upgrade", "upgrade-package"):
+        elif py.has("upgrade", "upgrade-package", "upgrade-group"):  # -U, -P NAME, --upgrade-group GROUP
             if state.shipped_later:  # a dependency bump: uv sync --upgrade rewrites uv.lock, the PR shows it
                 state.uv_checked = state.uv_synced = state.lock_installed = True
                 return
             self.report(ED501, cmd.path, cmd.command.line,
                         f"'{_shown(cmd.command.argv)}' upgrades past uv.lock: CI installs versions nobody "
                         f"locked or reviewed.",
-                        "Drop --upgrade in CI; upgrade locally with `uv lock --upgrade` and commit uv.lock.")
+                        "Drop the upgrade option in CI; upgrade locally with `uv lock --upgrade` and commit "
+                        "uv.lock.")
         elif not (_uv_held(names) or _uv_env_locks(cmd.env, py.has) or state.uv_checked):
             self._unlocked_hit(cmd, py, py.has, "uv sync",
                                "does not hold CI to uv.lock: without --locked, a lock that no longer matches "
