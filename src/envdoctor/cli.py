@@ -17,7 +17,6 @@ from envdoctor import __version__
 from envdoctor.entry import stdout_closed
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
-ROOT_MARKERS = ("envdoctor.toml", ".envdoctor.toml", ".git")
 
 
 def fail(message: str) -> NoReturn:
@@ -40,10 +39,9 @@ def find_root(start: Path) -> Path:
 
 def _marked(folder: Path) -> bool:
     """The folder holds an envdoctor config file or `.git`: a project root."""
-    if any((folder / marker).exists() for marker in ROOT_MARKERS):
-        return True
-    pyproject = folder / "pyproject.toml"
-    return pyproject.is_file() and _has_config(pyproject)
+    from envdoctor.config import config_files
+
+    return (folder / ".git").exists() or bool(config_files(folder))
 
 
 def _run_root(targets: list[Path], resolved: list[Path]) -> tuple[Path, list[Path]]:
@@ -64,17 +62,10 @@ def _run_root(targets: list[Path], resolved: list[Path]) -> tuple[Path, list[Pat
         if full != outermost and outermost not in full.parents:
             fail(f"path {target} is outside the project root {outermost} (of {targets[roots.index(outermost)]}): "
                  "check them separately")
-    unused = [config for other in dict.fromkeys(r for r in roots if r != outermost)
-              for config in (other / "envdoctor.toml", other / ".envdoctor.toml", other / "pyproject.toml")
-              if config.is_file() and (config.name != "pyproject.toml" or _has_config(config))]
+    from envdoctor.config import config_files
+
+    unused = [config for other in dict.fromkeys(r for r in roots if r != outermost) for config in config_files(other)]
     return outermost, unused
-
-
-def _has_config(pyproject: Path) -> bool:
-    try:
-        return b"[tool.envdoctor" in pyproject.read_bytes()[: 1 << 20]
-    except OSError:
-        return False
 
 
 def _display_prefix(root: Path) -> str:
@@ -180,7 +171,7 @@ def _check(paths, output_format, output, select, extend_select, ignore, fail_on,
            config_file, color, quiet, verbose, debug, python=None, fix=False, diff=False, unsafe_fixes=False,
            digest_map=None) -> int:
     from envdoctor.cache import note_root
-    from envdoctor.config import ConfigError, load_config, with_overrides
+    from envdoctor.config import ConfigError, config_files, load_config, with_overrides
     from envdoctor.engine import scan, select_rules
     from envdoctor.findings import Severity
     from envdoctor.registry import RegistryError, load_rules
@@ -193,10 +184,8 @@ def _check(paths, output_format, output, select, extend_select, ignore, fail_on,
             fail(f"path does not exist: {target}")
     resolved = [t.resolve() for t in targets]
     root, unused_configs = _run_root(targets, resolved)
-    if config_file is None:  # the root's own files after the first that exists (config.CONFIG_FILES' order)
-        found = [c for c in (root / "envdoctor.toml", root / ".envdoctor.toml", root / "pyproject.toml")
-                 if c.is_file() and (c.name != "pyproject.toml" or _has_config(c))]
-        unused_configs = found[1:] + unused_configs
+    if config_file is None:  # the root's own files after the first, which is the one used
+        unused_configs = config_files(root)[1:] + unused_configs
     note_root(root)  # the result cache looks up git's inputs from here (when this run is recorded)
     try:
         config = load_config(root, config_file)
@@ -239,11 +228,12 @@ def _check(paths, output_format, output, select, extend_select, ignore, fail_on,
     if verbose:
         for unused in unused_configs:
             shown = "/".join(part for part in (prefix, unused.relative_to(root).as_posix()) if part)
-            folder = shown.rpartition("/")[0]
+            if unused.parent == root:
+                why = "the first of envdoctor.toml, .envdoctor.toml, pyproject.toml)"
+            else:
+                why = f"the project root's; check {shown.rpartition('/')[0]} on its own to use it)"
             result.notes.append(f"{shown}: its envdoctor configuration is not used by this run (one configuration "
-                                "per run: " + (f"the project root's; check {folder} on its own to use it)" if
-                                               unused.parent != root else "the first of envdoctor.toml, "
-                                               ".envdoctor.toml, pyproject.toml)"))
+                                f"per run: {why}")
 
     stream = sys.stdout
     handle = None

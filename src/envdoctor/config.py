@@ -64,6 +64,25 @@ def load_toml(path: Path) -> dict[str, Any]:
         raise ValueError("nested too deeply") from None
 
 
+def config_files(folder: Path) -> list[Path]:
+    """The configuration files in `folder`, in the order envdoctor prefers them (CONFIG_FILES). A
+    pyproject.toml counts when its text names a [tool.envdoctor] table: a text search, cheap enough to ask
+    of every folder on the way up to a project root (find_config_file reads the one it uses as TOML)."""
+    found = []
+    for name in CONFIG_FILES:
+        path = folder / name
+        if path.is_file() and (name != "pyproject.toml" or _names_envdoctor(path)):
+            found.append(path)
+    return found
+
+
+def _names_envdoctor(pyproject: Path) -> bool:
+    try:
+        return b"[tool.envdoctor" in pyproject.read_bytes()[: 1 << 20]
+    except OSError:
+        return False
+
+
 def find_config_file(root: Path) -> Path | None:
     """The config file of `root`: envdoctor.toml, then .envdoctor.toml, then a pyproject.toml with
     a [tool.envdoctor] table."""
