@@ -48,7 +48,7 @@ from envdoctor.sources.shell import SimpleCommand, split_commands
 
 __all__ = [
     "Job", "NoxCall", "NoxFile", "NoxSession", "RunScript", "Script", "Step", "ToxEnv", "ToxFile", "Workflow",
-    "WorkflowError", "action_folder", "parse_action", "parse_noxfile", "parse_tox_sessions", "parse_workflow",
+    "WorkflowError", "parse_action", "parse_noxfile", "parse_tox_sessions", "parse_workflow",
     "posix_script", "workflow_kind", "yaml_error",
 ]
 
@@ -147,7 +147,7 @@ class RunScript:
 @dataclass(frozen=True)
 class Workflow:
     path: str
-    kind: str  # github, gitlab, azure, circleci
+    kind: str  # github, gitlab, azure, circleci; "action" for a composite action (parse_action)
     root: str  # the folder the CI runs in (its checkout), relative to the scanned root; "." for the root
     env: dict[str, str] = field(default_factory=dict)
     jobs: tuple[Job, ...] = ()
@@ -491,13 +491,6 @@ def _github_steps(r: _Reader, node: Node | None, default_shell: str | None) -> l
 
 
 # --- GitHub composite actions ------------------------------------------------------------------------------
-
-
-def action_folder(rel: str) -> str | None:
-    """The folder of a local action's metadata file (`.github/actions/setup/action.yml` ->
-    `.github/actions/setup`; a root `action.yml` -> "."), or None for any other file."""
-    folder, _, name = rel.rpartition("/")
-    return (folder or ".") if name in ("action.yml", "action.yaml") else None
 
 
 def parse_action(text: str, rel: str) -> Workflow:
