@@ -32,7 +32,6 @@ if TYPE_CHECKING:
 
 ED501 = "ED501"
 ED502 = "ED502"
-_RULE_NAMES = {ED501: "ci-ignores-lockfile", ED502: "ci-unpinned-tool"}
 # Bootstrap packaging tools: `pip install --upgrade pip setuptools wheel` is everywhere and harmless enough.
 _BOOTSTRAP = frozenset({"pip", "setuptools", "wheel"})
 _PERSISTED_RE = re.compile(r"\b([A-Za-z_][A-Za-z0-9_]*)=([^\s\"'`;|>]*)")
@@ -877,21 +876,18 @@ class _Analysis:
         nearest folder above it (a workspace's root), else one in `folder`."""
         state.relocked[tool] = cmd.path, cmd.command.line
         name = _LOCK_NAMES[tool]
-        found = None
-        if folder is not None:
-            committed = {rel.rpartition("/")[0] or "." for rel in self.facts.lockfiles if _basename(rel) == name}
-            walk = folder
-            while found is None:
-                if walk in committed:
-                    found = name if walk == "." else f"{walk}/{name}"
-                elif walk == ".":
-                    found = name if folder == "." else f"{folder}/{name}"
-                else:
-                    walk = posixpath.dirname(walk) or "."
-        state.relock_paths[tool] = found
+        if folder is None:
+            state.relock_paths[tool] = None
+            return
+        committed = {rel.rpartition("/")[0] or "." for rel in self.facts.lockfiles if _basename(rel) == name}
+        walk = folder
+        while walk not in committed and walk != ".":
+            walk = posixpath.dirname(walk) or "."
+        where = walk if walk in committed else folder
+        state.relock_paths[tool] = name if where == "." else f"{where}/{name}"
 
     def _relocked_hit(self, cmd: _Cmd, tool: str, state: _JobState) -> None:
-        lock = {"uv": "uv.lock", "poetry": "poetry.lock", "pipenv": "Pipfile.lock"}[tool]
+        lock = _LOCK_NAMES[tool]
         line = _place(cmd, state.relocked[tool])
         command = {"uv": "uv lock", "poetry": "poetry lock", "pipenv": "pipenv lock"}[tool]
         check = {"uv": "`uv lock --check`", "poetry": "`poetry check --lock`",
@@ -1878,3 +1874,6 @@ class CiUnpinnedTool(Rule):
 
     def check(self, project: Project, context: Context) -> Iterator[Hit]:
         yield from _hits(project, ED502)
+
+
+_RULE_NAMES = {rule.code: rule.name for rule in (CiIgnoresLockfile, CiUnpinnedTool)}  # for `_waiver`
