@@ -949,19 +949,6 @@ def _editable_hint(py: PyCommand) -> str:
                                        "builder stage.")
 
 
-def _source_in_image(build: Build, step: RunStep) -> bool:
-    """A COPY of the whole context or of a source folder comes before `step` (in its stage or the stages
-    it is built FROM)."""
-    if _after_chain(build, build.base(step.stage))[0] is not None:
-        return True
-    for earlier in build.own_steps(step.stage):
-        if earlier is step:
-            return False
-        if isinstance(earlier, CopyStep) and _source_copy(build, earlier) is not None:
-            return True
-    return False
-
-
 def _drop_editable(build: Build, step: RunStep, command: RunCommand) -> Fix | None:
     """`pip install -e .` -> `pip install .`: the one `-e`/`--editable` of a local project is removed."""
     from envdoctor.rules._fixing import dockerfile_word
