@@ -495,9 +495,13 @@ class _Analysis:
         for item in self.project.items("workflow"):
             workflow: Workflow = item.view
             jobs = [(job, self._workflow_commands(workflow, job)) for job in workflow.jobs]
-            shipping = {job.name for job, commands in jobs if _last_shipping(commands) >= 0}
+            last = {job.name: _last_shipping(commands) for job, commands in jobs}
+            shipping = {name for name, index in last.items() if index >= 0}
             for job, commands in jobs:
-                self._job(commands, shipped_after=bool(_dependents(workflow, job.name) & shipping))
+                # A later job that `needs:` this one and ships what it made (a dependency bump split in a
+                # test job and a pull-request job): all of this job's commands come before the shipping.
+                after = bool(_dependents(workflow, job.name) & shipping)
+                self._job(commands, len(commands) if after else last[job.name])
             if workflow.kind == "github":
                 self._setup_uv(workflow)
         self._unused_actions()
@@ -645,25 +649,27 @@ class _Analysis:
         `uses:` step. A setup-uv step inside such an action is judged (ED502) here, for this caller."""
         base = _join(workflow.root, job.working_directory)
         caller = f"job '{job.name}' of {workflow.path}"
-        pending: list[tuple[Step, str, dict[str, str], str | None, str | None, tuple[str, ...], tuple]] = [
-            (step, workflow.path, {}, base, None, (), ()) for step in job.steps]
-        pending.reverse()
+        # (a step as it runs, the action files that led to it: a cycle or a chain too deep stops there)
+        pending: list[tuple[_Placed, tuple[str, ...]]] = [
+            (_Placed(step, workflow.path, {}, base, None), ()) for step in reversed(job.steps)]
         while pending:
-            step, path, env, step_base, step_caller, chain, via = pending.pop()
-            yield _Placed(step, path, env, step_base, step_caller, via)
+            placed, chain = pending.pop()
+            yield placed
+            step = placed.step
             if step.run is not None or not step.uses:
                 continue
-            if step_caller is not None and _SETUP_UV_RE.match(step.uses.strip()):
-                self._setup_uv_step(path, workflow.root, step, step_caller, via=via)
+            if placed.caller is not None and _SETUP_UV_RE.match(step.uses.strip()):
+                self._setup_uv_step(placed.path, workflow.root, step, placed.caller, via=placed.via)
             action = self._local_action(workflow, step.uses) if workflow.kind == "github" else None
             if action is None or action.path in chain or len(chain) >= _MAX_ACTION_DEPTH:
                 continue
             # A suppression on this `uses:` step (above it, or at the end of its `- uses:` line) covers what
             # the action's steps do for this job.
             lines = tuple(dict.fromkeys(n for n in (step.line, step.uses_line) if n is not None))
-            inner_via = (*via, (path, lines))
-            inner = [(inner_step, action.path, {**env, **step.env}, workflow.root, caller, (*chain, action.path),
-                      inner_via) for action_job in action.jobs for inner_step in action_job.steps]
+            via = (*placed.via, (placed.path, lines))
+            env = {**placed.env, **step.env}
+            inner = [(_Placed(inner_step, action.path, env, workflow.root, caller, via), (*chain, action.path))
+                     for action_job in action.jobs for inner_step in action_job.steps]
             pending.extend(reversed(inner))
 
     def _local_action(self, workflow: Workflow, uses: str) -> Workflow | None:
@@ -687,11 +693,12 @@ class _Analysis:
 
     # --- one job ---
 
-    def _job(self, commands: list[_Cmd], shipped_after: bool = False) -> None:
-        """`shipped_after`: a later job of the workflow, which `needs:` this one, ships what it made for
-        review (a dependency bump split in a test job and a pull-request job)."""
+    def _job(self, commands: list[_Cmd], shipped: int | None = None) -> None:
+        """`shipped`: the commands before this index run before a step that ships what the job made for
+        review (None: found with `_last_shipping`)."""
         state = _JobState()
-        shipped = len(commands) if shipped_after else _last_shipping(commands)
+        if shipped is None:
+            shipped = _last_shipping(commands)
         for index, cmd in enumerate(commands):
             state.shipped_later = index < shipped
             self._command(cmd, state, 0)
