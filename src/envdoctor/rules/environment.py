@@ -557,25 +557,26 @@ def _truthy(value: str | None) -> bool:
 # Where a shared interpreter's pip lives: `sudo` with one of these (or a bare `pip`, found on PATH) installs
 # into an interpreter outside every environment; `sudo /opt/app/venv/bin/pip` installs into that venv.
 _SHARED_BIN_PREFIXES = ("/usr/bin/", "/usr/local/bin/", "/bin/", "/usr/sbin/", "/sbin/", "/opt/homebrew/bin/")
-_SUDO_VALUE_LETTERS = "ugCDprtTURh"  # sudo's one-letter options that take a value (`-u user`)
-_SUDO_VALUE_LONG = frozenset({"user", "group", "close-from", "chdir", "prompt", "role", "type", "command-timeout",
-                              "other-user", "chroot", "host"})
 
 
 def _sudo_user(argv) -> str | None:
-    """The user `sudo [options] command` runs the command as, when not root (`-u tool`, `--user=tool`)."""
+    """The user `sudo [options] command` runs the command as, when not root (`-u tool`, `--user=tool`).
+    sudo's options that take a value are those `envdoctor.sources.shell.unwrap` skips."""
+    from envdoctor.sources.shell import _WRAPPERS
+
+    sudo = _WRAPPERS["sudo"]
     user: str | None = None
     index = 1
     while index < len(argv):
         word = argv[index]
         index += 1
         if word == "--" or not word.startswith("-") or word == "-":
-            if "=" in word and not word.startswith("-") and re.match(r"^[A-Za-z_][A-Za-z0-9_]*=", word):
+            if re.match(r"^[A-Za-z_][A-Za-z0-9_]*=", word):
                 continue  # `sudo VAR=value command`
             break
         if word.startswith("--"):
             name, eq, value = word[2:].partition("=")
-            if name in _SUDO_VALUE_LONG:
+            if name in sudo.long_with_value:
                 if not eq:
                     value = argv[index] if index < len(argv) else ""
                     index += 1
@@ -584,7 +585,7 @@ def _sudo_user(argv) -> str | None:
             continue
         letters = word[1:]
         for position, letter in enumerate(letters):
-            if letter in _SUDO_VALUE_LETTERS:
+            if letter in sudo.short_with_value:
                 value = letters[position + 1:]
                 if not value:
                     value = argv[index] if index < len(argv) else ""
