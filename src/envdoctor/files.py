@@ -186,7 +186,7 @@ def path_kind(rel: str) -> str | None:
             return "workflow"
         if name in ("config.yml", "config.yaml") and (folder == ".circleci" or folder.endswith("/.circleci")):
             return "workflow"
-        if name in ("action.yml", "action.yaml") and (not folder or f"/{folder}/".find("/.github/actions/") >= 0):
+        if name in ("action.yml", "action.yaml") and (not folder or "/.github/actions/" in f"/{folder}/"):
             return "action"  # a GitHub action's metadata: local (.github/actions/**) or the repository's own
     if name.endswith(".md") and "docs" in folder.split("/"):
         return "markdown"  # documentation pages, whose shell blocks ED412 reads
