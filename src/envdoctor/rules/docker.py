@@ -1170,13 +1170,6 @@ def _declared_dependencies(pyproject, extras: list[str]) -> list[str] | None:
     return out
 
 
-def _dependency_name(text: str) -> str | None:
-    from packaging.utils import canonicalize_name
-
-    match = re.match(r"\s*([A-Za-z0-9][A-Za-z0-9._-]*)", text)
-    return canonicalize_name(match.group(1)) if match else None
-
-
 def _committed_lock_in_context(build: Build, folder: str, copied_by: CopyStep | None,
                                names: set[str]) -> tuple[str, str] | None:
     """The committed lock of the project in repository folder `folder`, beside its pyproject.toml (uv.lock,
@@ -1234,6 +1227,7 @@ def _lock_advice(kind: str, rel: str, py: PyCommand) -> str:
 def _project_install_ignoring_lock(build: Build, step: RunStep, command: RunCommand) -> Hit | None:
     """`pip install .` / `pip install -e .` / `uv pip install .` resolving the project's dependency ranges
     afresh while its committed lock is in the build context."""
+    from envdoctor.sources.pep508 import requirement_name
     from envdoctor.sources.pyproject import parse_pyproject
 
     py = command.py
@@ -1258,12 +1252,12 @@ def _project_install_ignoring_lock(build: Build, step: RunStep, command: RunComm
     pyproject_path = build.path(found.rel)
     pyproject = build.project.parsed("pyproject", pyproject_path, parse_pyproject)
     declared = [d for d in (_declared_dependencies(pyproject, extras) if pyproject is not None else None) or ()
-                if _dependency_name(d)]
+                if requirement_name(d)]
     if not declared:
         return None  # nothing to resolve, or not known
     copied_by = found.step if isinstance(found.step, CopyStep) else None
     locked = _committed_lock_in_context(build, pyproject_path.rpartition("/")[0] or ".", copied_by,
-                                        {n for n in map(_dependency_name, declared) if n})
+                                        {n for n in map(requirement_name, declared) if n})
     if locked is None:
         return None
     kind, rel = locked
