@@ -16,7 +16,7 @@ from envdoctor.rules._dockerbuild import Build, CopyStep, RunCommand, RunStep, S
 from envdoctor.rules._pyinstall import PyCommand, is_truthy, requirement_is_pinned
 from envdoctor.sources.dockerfile import Dockerfile, Stage, expand
 from envdoctor.sources.dockerignore import DockerIgnore, clean_path
-from envdoctor.sources.images import ImageUse, image_uses
+from envdoctor.sources.images import ImageRef, ImageUse, image_uses
 from envdoctor.sources.shell import SimpleCommand, unwrap
 
 
@@ -1455,6 +1455,14 @@ def _package_words(argv: tuple[str, ...]) -> tuple[str | None, list[str], str | 
     return action, packages, virtual
 
 
+def _base_image(build: Build, stage: Stage | None) -> ImageRef | None:
+    """The image the stage's FROM-chain starts on (its first ancestor's FROM, build arguments expanded with
+    their global defaults); None when there is no stage or the image is not known. ED108, ED111, ED112."""
+    chain = build.chain(stage)
+    image = expand(chain[0].image, build.dockerfile.global_scope(), build.escape) if chain else None
+    return ImageRef.parse(image) if image else None
+
+
 # What Triton (and so torch.compile) needs at run time: a C compiler, the C library's headers and Python.h,
 # to build its launcher the first time a kernel is compiled.
 _RUNTIME_COMPILER = re.compile(
@@ -1511,14 +1519,8 @@ def _image_has_torch(build: Build) -> bool:
     on a PyTorch image. Memoised per build."""
     memo = build.memo.setdefault("torch", {})
     if "found" not in memo:
-        from envdoctor.sources.images import ImageRef
-
-        found = False
-        chain = build.chain(build.final)
-        if chain:
-            image = expand(chain[0].image, build.dockerfile.global_scope(), build.escape)
-            ref = ImageRef.parse(image) if image else None
-            found = ref is not None and "pytorch" in ref.name.lower()
+        ref = _base_image(build, build.final)
+        found = ref is not None and "pytorch" in ref.name.lower()
         found = found or any(_installs_torch(build, step, command) for step, command in build.commands())
         memo["found"] = found
     return memo["found"]
@@ -1809,14 +1811,7 @@ def _cuda_of_tag(flavour: str) -> tuple[int, int] | None:
 
 def _image_cuda(build: Build) -> tuple[tuple[int, int], str] | None:
     """The CUDA version of the image the final stage is built on, and that image."""
-    from envdoctor.sources.images import ImageRef
-
-    chain = build.chain(build.final)
-    if not chain:
-        return None
-    root = chain[0]
-    image = expand(root.image, build.dockerfile.global_scope(), build.escape)
-    ref = ImageRef.parse(image) if image else None
+    ref = _base_image(build, build.final)
     if ref is None or ref.tag is None:
         return None
     name, tag = ref.name.lower(), ref.tag.lower()
@@ -2015,11 +2010,7 @@ class SystemPythonInstall(Rule):
     def _python_image(build: Build, stage: Stage) -> bool:
         """The stage is built on a `python:*` image: its Python is built from source in /usr/local, with no
         distribution packages beside it (and no PEP 668 marker)."""
-        from envdoctor.sources.images import ImageRef
-
-        chain = build.chain(stage)
-        image = expand(chain[0].image, build.dockerfile.global_scope(), build.escape) if chain else None
-        ref = ImageRef.parse(image) if image else None
+        ref = _base_image(build, stage)
         return ref is not None and ref.name.lower().rsplit("/", 1)[-1] == "python"
 
     @staticmethod
