@@ -598,15 +598,12 @@ def _image_path(path: str, workdir: str) -> str:
 
 def _build_context(dockerfile, context: Context) -> Callable[[], str]:
     """The Dockerfile's build context (a Compose file's, else inferred: rules/_dockerbuild.py), worked out on
-    first use: most Dockerfiles install no requirements file."""
-    found: list[str] = []
+    first use: most Dockerfiles install no requirements file (build_of makes the Build once per scan)."""
 
     def folder() -> str:
-        if not found:
-            from envdoctor.rules._dockerbuild import build_of
+        from envdoctor.rules._dockerbuild import build_of
 
-            found.append(build_of(dockerfile, context).context or ".")
-        return found[0]
+        return build_of(dockerfile, context).context or "."
 
     return folder
 
