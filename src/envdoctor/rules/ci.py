@@ -1501,8 +1501,6 @@ def _stops(script, position: int) -> bool:  # noqa: ANN001
     line_end = text.find("\n", end)
     line_end = len(text) if line_end < 0 else line_end
     before, after = text[line_start:start], text[end:line_end].split("#", 1)[0].strip()
-    later = [c for c in commands[position + 1:] if c.word_offsets and c.word_offsets[0] > line_end]
-    last = not later
     condition = _CONDITION_RE.search(before)
     if condition:
         closing = "fi" if condition.group("keyword") in ("if", "elif") else "done"
@@ -1513,6 +1511,9 @@ def _stops(script, position: int) -> bool:  # noqa: ANN001
     if after.startswith("||"):
         rest = after[2:].strip()
         return not rest or rest.endswith(("{", "(", "\\", "|", "&")) or bool(_EXITS_RE.search(rest))
+    last = not any(c.word_offsets and c.word_offsets[0] > line_end for c in commands[position + 1:])
+    if after.startswith("&&"):
+        return last
     errexit = _errexit(script.shell)
     for earlier in commands[:position]:
         argv = earlier.argv
@@ -1522,8 +1523,6 @@ def _stops(script, position: int) -> bool:  # noqa: ANN001
                     errexit = word.startswith("-")
                 elif word in ("-o", "+o") and argv[index + 1:index + 2] == ("errexit",):
                     errexit = word == "-o"
-    if after.startswith("&&"):
-        return last
     return errexit or last
 
 
