@@ -14,7 +14,7 @@ import re
 import weakref
 from dataclasses import dataclass, field, replace
 from functools import cached_property
-from typing import TYPE_CHECKING, Iterable, Iterator, Mapping
+from typing import TYPE_CHECKING, Callable, Iterable, Iterator, Mapping
 
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
@@ -175,13 +175,13 @@ def _uv_held(names: Iterable[str]) -> bool:
     return _last_says(names, "locked") or _last_says(names, "frozen")
 
 
-def _uv_env_locks(env: Mapping[str, str], has) -> bool:  # noqa: ANN001
+def _uv_env_locks(env: Mapping[str, str], has: Callable[[str], bool]) -> bool:
     """UV_LOCKED or UV_FROZEN holds this uv command to uv.lock, unless it says `--no-locked` /
     `--no-frozen` (`has(name)`: whether the command gives that option)."""
     return (_set(env, "UV_LOCKED") and not has("no-locked")) or (_set(env, "UV_FROZEN") and not has("no-frozen"))
 
 
-def _uv_env_undone(env: Mapping[str, str], has) -> tuple[str, str] | None:  # noqa: ANN001
+def _uv_env_undone(env: Mapping[str, str], has: Callable[[str], bool]) -> tuple[str, str] | None:
     """(`--no-locked`, "UV_LOCKED=1") when the command's option is what undoes the variable CI sets."""
     for flag, variable in (("no-locked", "UV_LOCKED"), ("no-frozen", "UV_FROZEN")):
         if has(flag) and _set(env, variable):
@@ -787,7 +787,8 @@ class _Analysis:
             state.uv_checked = True
         state.uv_synced = state.lock_installed = True
 
-    def _unlocked_hit(self, cmd: _Cmd, py: PyCommand, has, usage: str, message: str, hint: str) -> None:  # noqa: ANN001
+    def _unlocked_hit(self, cmd: _Cmd, py: PyCommand, has: Callable[[str], bool], usage: str, message: str,
+                      hint: str) -> None:
         """ED501 for a `uv sync` / syncing `uv run` that nothing holds to uv.lock (`has(name)`: whether the
         command gives that option; `message`, `hint`: the words for a command without `--no-locked`). The
         `--locked` fix is offered only to a command without `--no-locked` / `--no-frozen`: uv reads
