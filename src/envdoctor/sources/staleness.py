@@ -21,8 +21,10 @@ nothing.
 from __future__ import annotations
 
 import json
+import posixpath
 import re
 from dataclasses import dataclass, field, replace
+from functools import cache
 from typing import TYPE_CHECKING, Any, Iterable
 
 from packaging.requirements import InvalidRequirement, Requirement
@@ -543,8 +545,6 @@ def _source_matches(declared: _Source, recorded: _Source) -> bool:
 def _norm_path(folder: str, written: str) -> str | None:
     """A source path relative to the lock's folder, normalised as uv records it (`./libs/x/` and
     `libs/../libs/x` are `libs/x`); None for what is not compared (absolute, home, variables, backslashes)."""
-    import posixpath
-
     if not written or written.startswith(("/", "~")) or "\\" in written or "$" in written or ":" in written:
         return None
     return posixpath.normpath(posixpath.join(folder, written) if folder != "." else written)
@@ -576,8 +576,6 @@ _GIT_OPTIONS = ("rev", "tag", "branch", "subdirectory")
 
 
 def _git_options(values: dict[str, Any]) -> tuple[tuple[str, str], ...] | None:
-    import posixpath
-
     out = []
     for key in _GIT_OPTIONS:
         value = values.get(key)
@@ -1129,14 +1127,9 @@ def _release_literals(spec: str) -> set[Version]:
     return found
 
 
-def _python_samples() -> list[Version]:
-    global _PYTHON_SAMPLES
-    if _PYTHON_SAMPLES is None:  # made on first use: most scans never compare a changed requires-python
-        _PYTHON_SAMPLES = [Version(f"3.{minor}.{patch}") for minor in range(0, 41) for patch in range(0, 41)]
-    return _PYTHON_SAMPLES
-
-
-_PYTHON_SAMPLES: list[Version] | None = None
+@cache  # made on first use: most scans never compare a changed requires-python
+def _python_samples() -> tuple[Version, ...]:
+    return tuple(Version(f"3.{minor}.{patch}") for minor in range(0, 41) for patch in range(0, 41))
 
 
 def _narrower(spec: str, recorded: str) -> bool:
