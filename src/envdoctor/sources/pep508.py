@@ -212,7 +212,7 @@ def specifiers_equivalent(a: str | None, b: str | None, *, final_releases: bool 
         sets = [SpecifierSet(a or ""), SpecifierSet(b or "")]
     except InvalidSpecifier:
         return None
-    literals = [s.version[:-2] if s.version.endswith(".*") else s.version for spec in sets for s in spec]
+    literals = [s.version.removesuffix(".*") for spec in sets for s in spec]
     candidates = set(_python_candidates(literals, None))
     for literal in literals:
         candidates.update(_neighbours(literal))
@@ -230,7 +230,7 @@ def has_prerelease_bound(text: str | None) -> bool:
     except InvalidSpecifier:
         return True
     for specifier in specifiers:
-        version = specifier.version[:-2] if specifier.version.endswith(".*") else specifier.version
+        version = specifier.version.removesuffix(".*")
         try:
             parsed = Version(version)
         except InvalidVersion:
