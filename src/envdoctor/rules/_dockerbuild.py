@@ -25,8 +25,6 @@ the tree. A Dockerfile of thousands of chained stages stays linear.
 
 from __future__ import annotations
 
-import os
-
 import posixpath
 import re
 import weakref
@@ -405,7 +403,7 @@ class Build:
             if self._path_type(rel) == "file":
                 parsed = self.project.parsed("dockerignore", rel, parse_dockerignore)
                 return parsed, parsed is not None
-            if os.path.islink(self.project.root / rel):  # a link out of the repository (or to nothing):
+            if (self.project.root / rel).is_symlink():  # a link out of the repository (or to nothing):
                 return None, False  # there is one, but what it excludes is not known
         return None, True
 
