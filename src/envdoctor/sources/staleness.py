@@ -402,12 +402,16 @@ class _Req:
     extras: frozenset[str]
     specifier: frozenset[tuple[str, str]] | None
     marker: str | None
-    sourced: bool
     text: str
     line: int = 1
     where: str = ""  # "in [project] dependencies", "in the extra 'x'", ...
     specifier_text: str = ""  # as written, for comparing the versions admitted
     source: _Source | None = _REGISTRY  # None: a source that is not known for certain
+
+    @property
+    def sourced(self) -> bool:
+        """A source (path, git, URL, index, workspace, a direct reference) rather than the package index."""
+        return self.source is None or "registry" not in self.source.kinds
 
 
 _EXTRA_RE = re.compile(r"""extra\s*==\s*['"]([^'"]+)['"]""")
@@ -426,14 +430,10 @@ def _req_from_text(text: str, line: int, sources: _Sources, extra: str | None = 
     marker = str(requirement.marker) if requirement.marker else None
     if extra is not None:
         marker = f"({marker}) and extra == '{extra}'" if marker else f"extra == '{extra}'"
-    if requirement.url:
-        sourced, source = True, None  # a direct reference: uv records it rewritten, not guessed at
-    elif name in sources:
-        sourced, source = True, sources[name]
-    else:
-        sourced, source = False, _REGISTRY
+    # None for a direct reference (uv records it rewritten: not guessed at); else its [tool.uv.sources] entry.
+    source = None if requirement.url else sources[name] if name in sources else _REGISTRY
     return _Req(name, normalize_extras(requirement.extras), normalize_specifier(str(requirement.specifier)),
-                marker, sourced, text, line, where, str(requirement.specifier), source)
+                marker, text, line, where, str(requirement.specifier), source)
 
 
 def _req_from_uv(requirement: UvRequirement, where: str = "") -> _Req:
@@ -443,7 +443,7 @@ def _req_from_uv(requirement: UvRequirement, where: str = "") -> _Req:
         extra = _EXTRA_RE.search(requirement.marker or "")
         where = f"in the extra '{extra.group(1)}'" if extra else "in [project] dependencies"
     return _Req(requirement.name, normalize_extras(requirement.extras), normalize_specifier(requirement.specifier),
-                requirement.marker, requirement.sourced, shown, 1, where, requirement.specifier or "",
+                requirement.marker, shown, 1, where, requirement.specifier or "",
                 _recorded_source(requirement))
 
 
