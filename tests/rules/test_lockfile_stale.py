@@ -574,6 +574,19 @@ source = { registry = "https://pypi.internal.example.invalid/simple" }
 '''
 
 
+def test_an_extra_added_to_a_git_sourced_requirement_is_stale(repo):
+    # uv records the extras of a sourced requirement beside its source (checked with uv 0.13.9 on a path
+    # dependency: `common` -> `common[extra]` makes `uv lock --check` fail)
+    repo.write("pyproject.toml", GIT_AND_INDEX_PYPROJECT)
+    repo.write("uv.lock", GIT_AND_INDEX_LOCK)
+    edit(repo, "pyproject.toml", '["gp", "idna>=3"]', '["gp[cli]", "idna>=3"]')
+    ((path, line, message),) = stale(repo)
+    assert (path, line) == ("pyproject.toml", 5) and "'gp[cli]'" in message
+    # Near-miss: the same extra recorded in the lock is current.
+    edit(repo, "uv.lock", '{ name = "gp", git = ', '{ name = "gp", extras = ["cli"], git = ')
+    assert stale(repo) == []
+
+
 @pytest.mark.parametrize(("old", "new", "line", "words"), [
     ('tag = "v1"', 'tag = "v2"', 8, "says the git repository 'https://git.example.invalid/org/gp', tag 'v2'; uv.lock "
                                     "records the git repository 'https://git.example.invalid/org/gp', tag 'v1')"),

@@ -454,7 +454,8 @@ def _same(a: _Req, b: _Req, requires_python: str | None) -> bool:
         if not _source_matches(a.source, b.source):
             return False
         if "index" not in b.source.kinds:
-            return True  # a path, git or URL source: uv records the source in place of the specifier
+            # a path, git or URL source: uv records the source in place of the specifier, and the extras
+            return a.extras == b.extras
     if a.extras != b.extras:
         return False
     if a.specifier is not None and b.specifier is not None and a.specifier != b.specifier and \
