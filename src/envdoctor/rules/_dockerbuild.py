@@ -36,6 +36,7 @@ from typing import TYPE_CHECKING, Iterator, Mapping
 
 from envdoctor.files import SourceError
 from envdoctor.rules._pyinstall import PyCommand, recognise
+from envdoctor.sources.compose import NAMES as COMPOSE_NAMES, compose_builds
 from envdoctor.sources.dockerfile import Dockerfile, Instruction, Stage, expand
 from envdoctor.sources.dockerignore import DockerIgnore, clean_path, parse_dockerignore
 from envdoctor.sources.shell import SimpleCommand, run_commands, unwrap
@@ -353,11 +354,11 @@ class Build:
         contexts: set[str | None] = set()
         source = None
         for folder in folders:
-            for name in _COMPOSE_NAMES:
+            for name in COMPOSE_NAMES:
                 rel = _join(folder, name)
                 if self._path_type(rel) != "file":
                     continue
-                builds = self.project.parsed("compose", rel, _compose_builds)
+                builds = self.project.parsed("compose", rel, compose_builds)
                 for context, dockerfile in builds or ():
                     if "$" in dockerfile or dockerfile.startswith("/") or "://" in context:
                         continue
@@ -719,51 +720,6 @@ class Build:
 
 
 _ABSENT = Located("absent")
-
-_COMPOSE_NAMES = ("compose.yaml", "compose.yml", "docker-compose.yaml", "docker-compose.yml")
-_MAX_COMPOSE_CHARACTERS = 2**20
-
-
-def _compose_builds(text: str, rel: str) -> tuple[tuple[str, str], ...] | None:
-    """The (context, dockerfile) of each service's `build:` in a Compose file, as written (defaults: the
-    context '.', the Dockerfile 'Dockerfile'). Read as YAML nodes with the safe loader (nothing is
-    constructed or run); a file that is not valid YAML, or too large, gives None (it is not envdoctor's to
-    report). A `dockerfile_inline`, or a value that is not a string, leaves the service out."""
-    import yaml
-    from yaml.nodes import MappingNode, ScalarNode
-
-    if len(text) > _MAX_COMPOSE_CHARACTERS:
-        return None
-    try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
-    except (yaml.YAMLError, RecursionError, ValueError):
-        return None
-
-    def value(node, key: str):
-        if not isinstance(node, MappingNode):
-            return None
-        for name, item in node.value:
-            if isinstance(name, ScalarNode) and name.value == key:
-                return item
-        return None
-
-    services = value(root, "services")
-    if not isinstance(services, MappingNode):
-        return ()
-    out: list[tuple[str, str]] = []
-    for _, service in services.value:
-        build = value(service, "build")
-        if isinstance(build, ScalarNode) and isinstance(build.value, str) and build.value:
-            out.append((build.value, "Dockerfile"))
-        elif isinstance(build, MappingNode) and value(build, "dockerfile_inline") is None:
-            context, dockerfile = value(build, "context"), value(build, "dockerfile")
-            if context is not None and not (isinstance(context, ScalarNode) and context.value) \
-                    or dockerfile is not None and not (isinstance(dockerfile, ScalarNode) and dockerfile.value):
-                continue
-            out.append((context.value if context is not None else ".",
-                        dockerfile.value if dockerfile is not None else "Dockerfile"))
-    return tuple(out)
-
 
 class _Candidates:
     """Which stages may decide an image path (`Build._decides`), so that `Build.locate` finds the nearest
