@@ -87,10 +87,6 @@ def normalize_specifier(text: str | None) -> frozenset[tuple[str, str]] | None:
     return frozenset((s.operator, normalize_version(s.version, s.operator)) for s in specifiers)
 
 
-def format_specifier(specifier: frozenset[tuple[str, str]]) -> str:
-    return ",".join(f"{op}{version}" for op, version in sorted(specifier, key=lambda s: (s[1], s[0])))
-
-
 def normalize_extras(extras: Iterable[str]) -> frozenset[str]:
     return frozenset(canonicalize_name(e) for e in extras if isinstance(e, str))
 

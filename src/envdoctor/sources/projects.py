@@ -50,7 +50,6 @@ EXPECTED_LOCK = {
 LOCK_TOOL = {"uv": "uv", "poetry": "poetry", "pdm": "pdm", "pipenv": "pipenv", "conda-lock": "conda",
              "conda-explicit": "conda"}
 _EXPORT_TOOL = {"uv export": "uv", "pdm export": "pdm"}
-_DEPENDENCY_KEYS = ("dependencies", "optional-dependencies")
 
 
 # Folders whose projects are test data (fixture projects of a test suite), not projects of the repository.
@@ -606,11 +605,3 @@ def _tools(item: PythonProject, projects: dict[str, PythonProject]) -> None:
         add("pip-tools")
     item.tools = tools
     item.tool = tools[0] if tools else None
-
-
-def lock_of_tool(item: PythonProject, tool: str) -> list[LockRef]:
-    return [lock for lock in item.locks if lock.tool == tool]
-
-
-def declared_in(item: PythonProject, path: str) -> list[Declared]:
-    return [d for d in item.declared if d.path == path]
