@@ -93,6 +93,21 @@ def test_ed108_compilers_that_torch_compile_needs_at_run_time(repo, packages, in
     assert results(repo, dockerfile, "ED108", files) == []
 
 
+POETRY_ML = '[tool.poetry]\npackage-mode = false\n\n[tool.poetry.dependencies]\npython = "^3.11"\nnumpy = "^2.1"\n'
+
+
+@pytest.mark.parametrize(("extra", "expected"), [
+    ("", [2]),  # no torch: the compilers are build tools
+    ('torch = "^2.5"\n', []),
+    ('\n[tool.poetry.group.ml.dependencies]\nTorch = "^2.5"\n', []),
+])
+def test_ed108_torch_declared_in_the_poetry_project_installed(repo, extra, expected):
+    dockerfile = CUDA_PY.format(packages="gcc libc6-dev") + "RUN pip install --no-cache-dir poetry==1.8.4\n" \
+        "COPY pyproject.toml poetry.lock ./\nRUN poetry install --no-root\n"
+    files = {"pyproject.toml": POETRY_ML + extra, "poetry.lock": ""}
+    assert results(repo, dockerfile, "ED108", files) == [("ED108", line) for line in expected]
+
+
 def test_ed108_headers_in_a_torch_image_are_still_reported(repo):
     dockerfile = CUDA_PY.format(packages="gcc libpq-dev") + f"RUN pip install --no-cache-dir torch==2.5.1 " \
                                                             f"--index-url {TORCH_INDEX}\n"

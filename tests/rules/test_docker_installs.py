@@ -244,6 +244,11 @@ NO_DEPS = '[project]\nname = "app"\nversion = "1.0"\ndependencies = []\n\n[build
 EXTRAS_ONLY = NO_DEPS.replace("dependencies = []", 'dependencies = []\n\n[project.optional-dependencies]\nweb = ["fastapi>=0.110"]')
 DYNAMIC = NO_DEPS.replace("dependencies = []", 'dynamic = ["dependencies"]')
 POETRY_DEPS = POETRY_APP.replace('python = "^3.12"', 'python = "^3.12"\nfastapi = "^0.110"')
+# a dependency only in a Poetry group (legacy dev-dependencies or a named group): `pip install .` does not install it
+POETRY_GROUP_ONLY = POETRY_APP.replace('[build-system]', '[tool.poetry.group.dev.dependencies]\nfastapi = "^0.110"\n\n'
+                                       '[build-system]')
+POETRY_DEV_ONLY = POETRY_APP.replace('[build-system]', '[tool.poetry.dev-dependencies]\nfastapi = "^0.110"\n\n'
+                                     '[build-system]')
 LOCK_POETRY = '[[package]]\nname = "fastapi"\nversion = "0.115.6"\n\n[metadata]\nlock-version = "2.0"\n'
 SOURCE = UV + "COPY pyproject.toml ./\nCOPY src ./src\n"
 
@@ -282,6 +287,8 @@ def test_ed106_project_install_beside_a_committed_lock(repo, dockerfile, files, 
     # no dependencies to resolve, or not statically known
     (SOURCE + "RUN pip install --no-cache-dir .\n", {"uv.lock": LOCK_UV}, NO_DEPS),
     (SOURCE + "RUN pip install --no-cache-dir .\n", {"uv.lock": LOCK_UV}, DYNAMIC),
+    (SOURCE + "RUN pip install --no-cache-dir .\n", {"poetry.lock": LOCK_POETRY}, POETRY_GROUP_ONLY),
+    (SOURCE + "RUN pip install --no-cache-dir .\n", {"poetry.lock": LOCK_POETRY}, POETRY_DEV_ONLY),
     (UV + "COPY . .\nRUN pip install --no-cache-dir .\n", {"uv.lock": LOCK_UV}, EXTRAS_ONLY),
     # the lock is not in the build context, or left out of it
     (SOURCE + "RUN pip install --no-cache-dir .\n", {"uv.lock": LOCK_UV, ".dockerignore": "uv.lock\n"}, PACKAGED),

@@ -154,9 +154,11 @@ def test_ed103_copy_of_a_workspace_member_is_not_the_source(repo):
     assert results(repo, UV_LAYERED.format(folder="libs"), "ED103", files) == []
 
 
-def test_ed103_copy_of_a_poetry_path_dependency_is_not_the_source(repo):
+@pytest.mark.parametrize("table", ["dependencies", "dev-dependencies", "group.dev.dependencies"])
+def test_ed103_copy_of_a_poetry_path_dependency_is_not_the_source(repo, table):
     pyproject = ('[tool.poetry]\nname = "app"\nversion = "1.0"\n\n[tool.poetry.dependencies]\npython = "^3.12"\n'
-                 'shared = { path = "libs/shared", develop = false }\n')
+                 + (f'\n[tool.poetry.{table}]\n' if table != "dependencies" else "")
+                 + 'shared = { path = "libs/shared", develop = false }\n')
     dockerfile = ("FROM python:3.12-slim\nWORKDIR /app\nCOPY pyproject.toml poetry.lock ./\nCOPY libs ./libs\n"
                   "RUN poetry install --no-root\nCOPY src ./src\nRUN poetry install --only-root\n")
     assert results(repo, dockerfile, "ED103", {"pyproject.toml": pyproject, **SHARED}) == []

@@ -288,12 +288,8 @@ def _local_dependencies(build: Build) -> list[str]:
         relative = folder if not root else folder[len(root) + 1:] if folder.startswith(root + "/") else ""
         if relative and workspace_includes(pyproject, relative):
             add(relative)
-    poetry = pyproject.tool("poetry")
-    tables = [poetry.get("dependencies"), poetry.get("dev-dependencies")]
-    groups = poetry.get("group")
-    tables += [g.get("dependencies") for g in groups.values() if isinstance(g, dict)] if isinstance(groups, dict) else []
-    for table in tables:
-        for spec in table.values() if isinstance(table, dict) else ():
+    for table in _poetry_tables(pyproject):
+        for spec in table.values():
             for one in spec if isinstance(spec, list) else [spec]:
                 if isinstance(one, dict) and isinstance(one.get("path"), str):
                     add(one["path"])
@@ -309,6 +305,18 @@ def _local_dependencies(build: Build) -> list[str]:
             if url.startswith("file:") and path.startswith(prefix):
                 add(path[len(prefix):].split(";")[0].strip())
     return found
+
+
+def _poetry_tables(pyproject, *, dev: bool = True, groups: bool = True) -> list[dict]:
+    """Poetry's dependency tables in a pyproject, those that are tables: [tool.poetry.dependencies], then
+    (unless told not to) the legacy [tool.poetry.dev-dependencies] and each group's dependencies. Keys as
+    written: each caller normalises names its own way."""
+    poetry = pyproject.tool("poetry")
+    tables = [poetry.get("dependencies")] + ([poetry.get("dev-dependencies")] if dev else [])
+    body = poetry.get("group")
+    if groups and isinstance(body, dict):
+        tables += [g.get("dependencies") for g in body.values() if isinstance(g, dict)]
+    return [t for t in tables if isinstance(t, dict)]
 
 
 def _dependency_folder(build: Build, rel: str) -> bool:
@@ -1163,8 +1171,7 @@ def _declared_dependencies(pyproject, extras: list[str]) -> list[str] | None:
         for extra, values in optional.items():
             if canonicalize_name(str(extra)) in wanted and isinstance(values, list):
                 out += [d for d in values if isinstance(d, str)]
-    poetry = pyproject.tool("poetry").get("dependencies")
-    if isinstance(poetry, dict):
+    for poetry in _poetry_tables(pyproject, dev=False, groups=False):
         out += [f"{name} {spec}" if isinstance(spec, str) else name for name, spec in poetry.items()
                 if isinstance(name, str) and name.lower() != "python"]
     return out
@@ -1501,14 +1508,8 @@ def _installs_torch(build: Build, step: RunStep, command: RunCommand) -> bool:
         pyproject = build.context_pyproject(step.stage, step, command.cwd)
         if pyproject is not None:
             names = {d.name for d in pep621_declarations(pyproject)}
-            poetry = pyproject.tool("poetry")
-            tables = [poetry.get("dependencies")]
-            groups = poetry.get("group")
-            if isinstance(groups, dict):
-                tables += [g.get("dependencies") for g in groups.values() if isinstance(g, dict)]
-            for table in tables:
-                if isinstance(table, dict):
-                    names.update(str(k).lower() for k in table)
+            for table in _poetry_tables(pyproject, dev=False):
+                names.update(str(k).lower() for k in table)
             if names & _COMPILES_AT_RUN_TIME:
                 return True
     return False
