@@ -1675,6 +1675,7 @@ def _loose_expansion(words: Iterable[str], long_values: frozenset[str], short_va
     return False
 
 
+# Not pep508.requirement_name: keeps the spelling as written (shown in messages), and a path or URL whole.
 def _requirement_name(spec: str) -> str:
     name = re.split(r"[\[<>=!~;@ ]", spec.strip(), maxsplit=1)[0]
     return name or spec

@@ -1484,6 +1484,7 @@ _COMPILES_AT_RUN_TIME = frozenset({
 })
 
 
+# Not pep508.requirement_name: a command-line word that is a path (`torch/`, `./torch`) must not read as a name.
 def _requirement_name(word: str) -> str:
     return re.split(r"[\[<>=!~;@ ]", word.strip(), maxsplit=1)[0].lower().replace("_", "-")
 
