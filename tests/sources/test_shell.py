@@ -7,7 +7,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from envdoctor.sources.dockerfile import parse_dockerfile
-from envdoctor.sources.shell import SimpleCommand, run_commands, split_commands, unwrap
+from envdoctor.sources.shell import (SUDO_LONG_VALUE_OPTIONS, SUDO_SHORT_VALUE_OPTIONS, SimpleCommand, run_commands,
+                                    split_commands, unwrap)
 
 
 def argvs(script: str) -> list[tuple[str, ...]]:
@@ -111,6 +112,16 @@ def test_unwrap(script, argv, assignments):
     inner = unwrap(cmd)
     assert inner.argv == argv and inner.assignments == assignments
     assert inner.raw_words == argv and len(inner.word_offsets) == len(argv)
+
+
+@pytest.mark.parametrize("option", [f"-{c}" for c in SUDO_SHORT_VALUE_OPTIONS] + [f"--{n}" for n in
+                                                                                 sorted(SUDO_LONG_VALUE_OPTIONS)])
+def test_sudo_value_options_are_those_unwrap_skips(option):
+    # the public names (read by rules/environment.py) are the options whose value unwrap steps over
+    (cmd,) = split_commands(f"sudo {option} value pip x")
+    assert unwrap(cmd).argv == ("pip", "x")
+    (flag,) = split_commands("sudo -E value pip x")  # a flag takes no value: `value` is the command
+    assert unwrap(flag).argv == ("value", "pip", "x")
 
 
 @pytest.mark.parametrize("script", ["command -v pip", "sudo", "env", "env -S 'pip x'", "pip install"])

@@ -562,9 +562,8 @@ _SHARED_BIN_PREFIXES = ("/usr/bin/", "/usr/local/bin/", "/bin/", "/usr/sbin/", "
 def _sudo_user(argv) -> str | None:
     """The user `sudo [options] command` runs the command as, when not root (`-u tool`, `--user=tool`).
     sudo's options that take a value are those `envdoctor.sources.shell.unwrap` skips."""
-    from envdoctor.sources.shell import _WRAPPERS
+    from envdoctor.sources.shell import SUDO_LONG_VALUE_OPTIONS, SUDO_SHORT_VALUE_OPTIONS
 
-    sudo = _WRAPPERS["sudo"]
     user: str | None = None
     index = 1
     while index < len(argv):
@@ -576,7 +575,7 @@ def _sudo_user(argv) -> str | None:
             break
         if word.startswith("--"):
             name, eq, value = word[2:].partition("=")
-            if name in sudo.long_with_value:
+            if name in SUDO_LONG_VALUE_OPTIONS:
                 if not eq:
                     value = argv[index] if index < len(argv) else ""
                     index += 1
@@ -585,7 +584,7 @@ def _sudo_user(argv) -> str | None:
             continue
         letters = word[1:]
         for position, letter in enumerate(letters):
-            if letter in sudo.short_with_value:
+            if letter in SUDO_SHORT_VALUE_OPTIONS:
                 value = letters[position + 1:]
                 if not value:
                     value = argv[index] if index < len(argv) else ""

@@ -19,7 +19,8 @@ from typing import Callable
 
 from envdoctor.sources.dockerfile import Heredoc, Instruction, parse_heredoc_word
 
-__all__ = ["SHELLS", "SimpleCommand", "run_commands", "split_commands", "unwrap"]
+__all__ = ["SHELLS", "SUDO_LONG_VALUE_OPTIONS", "SUDO_SHORT_VALUE_OPTIONS", "SimpleCommand", "run_commands",
+           "split_commands", "unwrap"]
 
 SHELLS = frozenset({"sh", "bash", "dash", "ash", "zsh", "ksh", "mksh"})
 _MAX_SCRIPT_DEPTH = 8  # `sh -c "sh -c ..."` and `bash <<EOF` scripts followed this deep
@@ -90,9 +91,12 @@ class _Wrapper:
     not_a_wrapper: frozenset[str] = frozenset()  # options that make it something else (`command -v`)
 
 
+# sudo's options that take a value, one-letter (`-u tool`) and long (`--user=tool`): those `unwrap` skips.
+SUDO_SHORT_VALUE_OPTIONS = "ugCDprtTURh"
+SUDO_LONG_VALUE_OPTIONS = frozenset({"user", "group", "close-from", "chdir", "prompt", "role", "type",
+                                     "command-timeout", "other-user", "chroot", "host"})
 _WRAPPERS = {
-    "sudo": _Wrapper("ugCDprtTURh", frozenset({"user", "group", "close-from", "chdir", "prompt", "role", "type",
-                                               "command-timeout", "other-user", "chroot", "host"}), True),
+    "sudo": _Wrapper(SUDO_SHORT_VALUE_OPTIONS, SUDO_LONG_VALUE_OPTIONS, True),
     "env": _Wrapper("uCS", frozenset({"unset", "chdir", "split-string"}), True,
                     frozenset({"-S", "--split-string"})),
     "exec": _Wrapper("a"),
