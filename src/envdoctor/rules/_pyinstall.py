@@ -15,8 +15,10 @@ from dataclasses import dataclass
 
 from envdoctor.sources.shell import SimpleCommand, unwrap
 
-__all__ = ["PyCommand", "recognise", "is_truthy", "requirement_is_pinned"]
+__all__ = ["INSTALLER_PACKAGES", "PyCommand", "recognise", "is_truthy", "requirement_is_pinned"]
 
+# The installer's own packages: `pip install -U pip setuptools wheel` updates the tools, not the environment.
+INSTALLER_PACKAGES = frozenset({"pip", "setuptools", "wheel"})
 _PIP_RE = re.compile(r"^pip(\d+(\.\d+)?)?$")
 _PYTHON_RE = re.compile(r"^(python|pypy)(\d+(\.\d+)?)?[mt]?$|^py$")
 

@@ -22,7 +22,7 @@ from packaging.utils import canonicalize_name
 from envdoctor.findings import Hit, Severity
 from envdoctor.fixes import Fix, fix, insert, replace_range
 from envdoctor.registry import Context, Rule
-from envdoctor.rules._pyinstall import PyCommand, is_truthy, recognise, requirement_is_pinned
+from envdoctor.rules._pyinstall import INSTALLER_PACKAGES, PyCommand, is_truthy, recognise, requirement_is_pinned
 from envdoctor.sources.shell import SimpleCommand, unwrap
 
 if TYPE_CHECKING:
@@ -32,8 +32,6 @@ if TYPE_CHECKING:
 
 ED501 = "ED501"
 ED502 = "ED502"
-# Bootstrap packaging tools: `pip install --upgrade pip setuptools wheel` is everywhere and harmless enough.
-_BOOTSTRAP = frozenset({"pip", "setuptools", "wheel"})
 _PERSISTED_RE = re.compile(r"\b([A-Za-z_][A-Za-z0-9_]*)=([^\s\"'`;|>]*)")
 _UV_INSTALLER_RE = re.compile(r"^https?://astral\.sh/uv/install\.(sh|ps1)$")
 _DOWNLOADERS = frozenset({"curl", "wget", "irm", "iwr", "invoke-restmethod", "invoke-webrequest"})
@@ -1126,7 +1124,7 @@ class _Analysis:
             except InvalidRequirement:
                 continue
             upgrade = py.has("upgrade", "force-reinstall")
-            if name in _BOOTSTRAP or (not upgrade and (name in state.pinned or name in pinned_here)):
+            if name in INSTALLER_PACKAGES or (not upgrade and (name in state.pinned or name in pinned_here)):
                 continue
             if name in self.facts.dependency_names:
                 if upgrade or not locked:
@@ -1695,7 +1693,7 @@ def _floats(spec: str, tool: str) -> bool:
     pinned = requirement_is_pinned(spec)
     if pinned is None:
         return False
-    if _requirement_name(spec).lower() in _BOOTSTRAP:
+    if _requirement_name(spec).lower() in INSTALLER_PACKAGES:
         return False
     return not pinned
 

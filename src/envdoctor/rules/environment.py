@@ -757,9 +757,6 @@ def _activated(command) -> str | None | bool:
     return None
 
 
-_INSTALLER_PACKAGES = frozenset({"pip", "setuptools", "wheel"})
-
-
 @dataclass
 class _BuiltEnv:
     """An environment a script creates, and the pip steps that install into it."""
@@ -797,8 +794,10 @@ def _lock_step(context: Context, script_path: str, py) -> bool:
 
 def _installer_only(py) -> bool:
     """`pip install -U pip setuptools wheel`: the installer itself, not the packages of the environment."""
+    from envdoctor.rules._pyinstall import INSTALLER_PACKAGES
+
     names = {canonicalize_name(re.split(r"[<>=!~\[;@ ]", p, maxsplit=1)[0]) for p in py.positionals}
-    return bool(names) and names <= _INSTALLER_PACKAGES and not py.values("requirement", "editable")
+    return bool(names) and names <= INSTALLER_PACKAGES and not py.values("requirement", "editable")
 
 
 class HandRolledEnvScript(Rule):
