@@ -100,6 +100,8 @@ POETRY_ML = '[tool.poetry]\npackage-mode = false\n\n[tool.poetry.dependencies]\n
     ("", [2]),  # no torch: the compilers are build tools
     ('torch = "^2.5"\n', []),
     ('\n[tool.poetry.group.ml.dependencies]\nTorch = "^2.5"\n', []),
+    # Poetry's legacy dev table: `poetry install` installs it too
+    ('\n[tool.poetry.dev-dependencies]\ntorch = "^2.5"\n', []),
 ])
 def test_ed108_torch_declared_in_the_poetry_project_installed(repo, extra, expected):
     dockerfile = CUDA_PY.format(packages="gcc libc6-dev") + "RUN pip install --no-cache-dir poetry==1.8.4\n" \

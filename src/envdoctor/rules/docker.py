@@ -1509,7 +1509,7 @@ def _installs_torch(build: Build, step: RunStep, command: RunCommand) -> bool:
         pyproject = build.context_pyproject(step.stage, step, command.cwd)
         if pyproject is not None:
             names = {d.name for d in pep621_declarations(pyproject)}
-            for table in _poetry_tables(pyproject, dev=False):
+            for table in _poetry_tables(pyproject):
                 names.update(str(k).lower() for k in table)
             if names & _COMPILES_AT_RUN_TIME:
                 return True
