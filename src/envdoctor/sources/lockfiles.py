@@ -37,6 +37,7 @@ from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 
 from envdoctor.files import SourceError, split_lines
+from envdoctor.sources.pep508 import requirement_name
 from envdoctor.sources.requirements import RequirementsFile, parse_requirements
 from envdoctor.sources.toml import TomlDocument, TomlError, parse_toml
 
@@ -654,12 +655,10 @@ def parse_pdm_lock(text: str, rel: str) -> PdmLock:
     return lock
 
 
-_REQUIREMENT_NAME_RE = re.compile(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)")
-
-
 def _requirement_name(text: str) -> str | None:
-    match = _REQUIREMENT_NAME_RE.match(text)
-    return intern(canonicalize_name(match.group(1))) if match else None
+    """pep508.requirement_name, interned (a lock repeats each name many times)."""
+    name = requirement_name(text)
+    return intern(name) if name else None
 
 
 # --- pylock.toml (PEP 751) ------------------------------------------------------------------------------
